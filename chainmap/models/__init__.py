@@ -1,0 +1,65 @@
+"""The chain-map domain. Import models from here: ``from chainmap.models import Node``."""
+
+from chainmap.models.accounts import LiaisonLevel, Membership, Role
+from chainmap.models.bottlenecks import (
+    COVERED_BOTTLENECK_STATUSES,
+    OPEN_BOTTLENECK_STATUSES,
+    Bottleneck,
+    BottleneckStatus,
+    Mechanism,
+)
+from chainmap.models.chains import GAP_LEVELS, SEGMENT_ORDER, Chain, Cluster, Edge, Level, Node, NodeAssessment, Segment
+from chainmap.models.enterprises import QUALIFICATIONS, Enterprise, Placement
+from chainmap.models.leadership import LeadershipTerm, RotationRule
+from chainmap.models.matching import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus
+from chainmap.models.profiles import WORKING_STATUSES, CapabilityProfile, ProfileStatus, SupplyOffer, TechnologyNeed
+from chainmap.models.proposals import ChangeProposal, ProposalItem, ProposalStatus
+from chainmap.models.regions import STAGE_ORDER, Region, RegionCode, Stage, SubRegion
+from chainmap.models.reports import Delivery, Report, Subscription
+
+__all__ = [
+    "COVERED_BOTTLENECK_STATUSES",
+    "GAP_LEVELS",
+    "OPEN_BOTTLENECK_STATUSES",
+    "QUALIFICATIONS",
+    "SEGMENT_ORDER",
+    "STAGE_ORDER",
+    "WORKING_STATUSES",
+    "Bottleneck",
+    "BottleneckStatus",
+    "CalendarEntry",
+    "CapabilityProfile",
+    "Chain",
+    "ChangeProposal",
+    "Cluster",
+    "Delivery",
+    "Edge",
+    "Enterprise",
+    "LeadershipTerm",
+    "Level",
+    "LiaisonLevel",
+    "Match",
+    "MatchingRound",
+    "Mechanism",
+    "Membership",
+    "Node",
+    "NodeAssessment",
+    "Outcome",
+    "Placement",
+    "ProfileStatus",
+    "ProposalItem",
+    "ProposalStatus",
+    "Region",
+    "RegionCode",
+    "Report",
+    "Role",
+    "RotationRule",
+    "RoundKind",
+    "RoundStatus",
+    "Segment",
+    "Stage",
+    "SubRegion",
+    "Subscription",
+    "SupplyOffer",
+    "TechnologyNeed",
+]

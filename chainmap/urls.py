@@ -1,0 +1,9 @@
+from django.urls import path
+
+from chainmap import views
+
+app_name = "chainmap"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+]
