@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -139,12 +138,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeded into django-celery-beat's tables by `manage.py setup_schedules`; edited in the admin afterwards.
-CELERY_BEAT_SCHEDULE = {
-    "rotate-leadership-daily": {
-        "task": "chainmap.tasks.rotate_due_chains",
-        "schedule": crontab(minute=5, hour=0),
-    },
-}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- mail -----------------------------------------------------------------------------
 _email_url = env.url("EMAIL_URL", ("smtp", "smtp+tls", "smtp+ssl", "console", "locmem", "dummy"))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("projects/", include("projects.urls")),
+    path("", include("chainmap.diagram_urls")),
     path("", include("chainmap.urls")),
 ]
 if settings.DEBUG:
