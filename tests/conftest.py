@@ -26,6 +26,21 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _eager_tasks_and_clean_cache():
+    """Tasks run in process unless a test starts a real worker; no cache state leaks between tests."""
+    from django.core.cache import cache
+
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    cache.clear()
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture
 def regions(db) -> dict[str, m.Region]:
     return {code: f.region(code) for code in ("BJ", "TJ", "HE")}
