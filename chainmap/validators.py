@@ -40,7 +40,7 @@ def validate_credit_code(value: str) -> None:
     bad = sorted({char for char in value if char not in _VALUES})
     if bad:
         raise ValidationError(
-            _("A unified social credit code uses digits and upper-case letters other than I, O, S, V, Z; found %(chars)s."),
+            _("A credit code uses digits and upper-case letters except I, O, S, V, Z; found %(chars)s."),
             code="credit_code_chars",
             params={"chars": "".join(bad)},
         )

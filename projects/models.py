@@ -66,9 +66,7 @@ class JointProject(TimeStampedModel):
             models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="projects_project_ends_after_start"),
             models.CheckConstraint(condition=Q(budget__gte=0), name="projects_project_budget_non_negative"),
             models.UniqueConstraint(fields=["batch", "title"], name="projects_project_unique_title_in_batch"),
-            models.CheckConstraint(
-                condition=Q(status__in=ProjectStatus.values), name="projects_project_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=ProjectStatus.values), name="projects_project_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status=ProjectStatus.ACCEPTED) | Q(accepted_on__isnull=False),
                 name="projects_project_accepted_has_date",
@@ -100,9 +98,7 @@ class Participant(models.Model):
         verbose_name_plural = _("participants")
         constraints = [
             models.UniqueConstraint(fields=["project", "unit_name"], name="projects_participant_unique_unit"),
-            models.UniqueConstraint(
-                fields=["project"], condition=Q(role="lead"), name="projects_participant_one_lead"
-            ),
+            models.UniqueConstraint(fields=["project"], condition=Q(role="lead"), name="projects_participant_one_lead"),
         ]
 
     def __str__(self) -> str:
@@ -162,7 +158,9 @@ class Challenge(TimeStampedModel):
     description = models.TextField(_("description"), blank=True, max_length=4000)
     budget = models.DecimalField(_("budget (10k CNY)"), max_digits=12, decimal_places=2, default=0)
     max_funded_teams = models.PositiveSmallIntegerField(_("teams funded"), default=1)
-    status = models.CharField(_("status"), max_length=10, choices=ChallengeStatus.choices, default=ChallengeStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ChallengeStatus.choices, default=ChallengeStatus.DRAFT
+    )
     published_on = models.DateField(_("published on"), null=True, blank=True)
     deadline = models.DateField(_("application deadline"), null=True, blank=True)
     published_by = models.ForeignKey(
@@ -252,7 +250,9 @@ class Application(TimeStampedModel):
         verbose_name_plural = _("applications")
         constraints = [
             models.UniqueConstraint(fields=["challenge", "enterprise"], name="projects_application_once_per_applicant"),
-            models.CheckConstraint(condition=Q(status__in=ApplicationStatus.values), name="projects_application_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=ApplicationStatus.values), name="projects_application_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

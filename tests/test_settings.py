@@ -21,8 +21,13 @@ def load_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
     environ = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
     environ.update({"DJANGO_SETTINGS_MODULE": "config.settings", "CHAINMAP_VAR_DIR": "/tmp/chainmap-settings-test"})
     environ.update(overrides)
-    code = "import django; from django.conf import settings; django.setup(); print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER, settings.DEBUG)"
-    return subprocess.run([sys.executable, "-c", code], env=environ, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER, settings.DEBUG)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environ, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_nothing_set_gives_sqlite_eager_debug() -> None:
@@ -32,9 +37,7 @@ def test_nothing_set_gives_sqlite_eager_debug() -> None:
 
 
 def test_database_url_switches_to_postgres_and_broker_disables_eager() -> None:
-    result = load_settings(
-        DATABASE_URL="postgres://u@127.0.0.1:5432/x", CELERY_BROKER_URL="redis://127.0.0.1:6379/0"
-    )
+    result = load_settings(DATABASE_URL="postgres://u@127.0.0.1:5432/x", CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "False", "True"]
 

@@ -70,7 +70,9 @@ class Enterprise(TimeStampedModel):
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
         constraints = [
-            models.CheckConstraint(condition=Exact(Length("credit_code"), 18), name="chainmap_enterprise_credit_code_len"),
+            models.CheckConstraint(
+                condition=Exact(Length("credit_code"), 18), name="chainmap_enterprise_credit_code_len"
+            ),
         ]
         indexes = [
             models.Index(fields=["region", "name"], name="chainmap_ent_region_name"),
@@ -106,7 +108,9 @@ class Placement(TimeStampedModel):
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.CASCADE, related_name="placements", verbose_name=_("enterprise")
     )
-    node = models.ForeignKey("chainmap.Node", on_delete=models.PROTECT, related_name="placements", verbose_name=_("node"))
+    node = models.ForeignKey(
+        "chainmap.Node", on_delete=models.PROTECT, related_name="placements", verbose_name=_("node")
+    )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.PRODUCT)
     evidence = models.TextField(_("evidence"), blank=True, max_length=2000)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
@@ -129,7 +133,9 @@ class Placement(TimeStampedModel):
         verbose_name_plural = _("placements")
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "node", "role"], name="chainmap_placement_unique"),
-            models.CheckConstraint(condition=Q(status__in=PlacementStatus.values), name="chainmap_placement_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=PlacementStatus.values), name="chainmap_placement_status_valid"
+            ),
             models.CheckConstraint(condition=Q(role__in=PlacementRole.values), name="chainmap_placement_role_valid"),
         ]
         indexes = [models.Index(fields=["node", "status"], name="chainmap_placement_node_st")]

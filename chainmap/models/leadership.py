@@ -63,9 +63,7 @@ class LeadershipTerm(TimeStampedModel):
     handover_claimed_at = models.DateTimeField(_("handover claimed at"), null=True, blank=True)
     handover_sent_at = models.DateTimeField(_("handover sent at"), null=True, blank=True)
 
-    history = HistoricalRecords(
-        excluded_fields=["created_at", "updated_at", "handover_claimed_at", "handover_sent_at"]
-    )
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "handover_claimed_at", "handover_sent_at"])
     objects = TermQuerySet.as_manager()
 
     class Meta:

@@ -33,7 +33,9 @@ class CalendarEntry(TimeStampedModel):
         verbose_name_plural = _("calendar entries")
         constraints = [
             models.UniqueConstraint(fields=["kind", "period"], name="chainmap_calendar_one_per_period"),
-            models.CheckConstraint(condition=_CHAIN_ONLY | _CLUSTER_ONLY, name="chainmap_calendar_subject_matches_kind"),
+            models.CheckConstraint(
+                condition=_CHAIN_ONLY | _CLUSTER_ONLY, name="chainmap_calendar_subject_matches_kind"
+            ),
             models.CheckConstraint(condition=Q(period__day=1), name="chainmap_calendar_period_first_day"),
         ]
 
@@ -55,7 +57,12 @@ class MatchingRound(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=RoundKind.choices)
     period = models.DateField(_("period"))
     chain = models.ForeignKey(
-        "chainmap.Chain", on_delete=models.PROTECT, null=True, blank=True, related_name="rounds", verbose_name=_("chain")
+        "chainmap.Chain",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rounds",
+        verbose_name=_("chain"),
     )
     cluster = models.ForeignKey(
         "chainmap.Cluster",
@@ -127,7 +134,8 @@ class Match(TimeStampedModel):
         verbose_name_plural = _("matches")
         constraints = [
             models.CheckConstraint(
-                condition=Q(bottleneck__isnull=False, need__isnull=True) | Q(bottleneck__isnull=True, need__isnull=False),
+                condition=Q(bottleneck__isnull=False, need__isnull=True)
+                | Q(bottleneck__isnull=True, need__isnull=False),
                 name="chainmap_match_one_target",
             ),
             models.UniqueConstraint(

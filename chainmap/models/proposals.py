@@ -51,7 +51,9 @@ class ChangeProposal(TimeStampedModel):
         verbose_name = _("change proposal")
         verbose_name_plural = _("change proposals")
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=ProposalStatus.values), name="chainmap_proposal_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=ProposalStatus.values), name="chainmap_proposal_status_valid"
+            ),
             models.CheckConstraint(condition=~Q(reviewer=models.F("author")), name="chainmap_proposal_four_eyes"),
             models.CheckConstraint(condition=~Q(reason=""), name="chainmap_proposal_reason_required"),
         ]

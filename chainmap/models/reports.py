@@ -33,7 +33,9 @@ class Report(TimeStampedModel):
         ordering = ["-round__period"]
         verbose_name = _("report")
         verbose_name_plural = _("reports")
-        constraints = [models.CheckConstraint(condition=Q(status__in=ReportStatus.values), name="chainmap_report_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ReportStatus.values), name="chainmap_report_status")
+        ]
 
     def __str__(self) -> str:
         return str(self.round)
@@ -90,7 +92,9 @@ class Delivery(TimeStampedModel):
         verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(fields=["report", "email"], name="chainmap_delivery_once_per_recipient"),
-            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="chainmap_delivery_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="chainmap_delivery_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

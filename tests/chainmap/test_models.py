@@ -124,9 +124,7 @@ class TestProfiles:
 
     def test_one_working_version_per_enterprise(self, regions) -> None:
         draft = f.ProfileFactory(version=2, status=m.ProfileStatus.DRAFT)
-        rejected(
-            lambda: f.ProfileFactory(enterprise=draft.enterprise, version=3, status=m.ProfileStatus.SUBMITTED)
-        )
+        rejected(lambda: f.ProfileFactory(enterprise=draft.enterprise, version=3, status=m.ProfileStatus.SUBMITTED))
 
     def test_superseded_versions_may_pile_up(self, regions) -> None:
         first = f.ProfileFactory(version=1, status=m.ProfileStatus.SUPERSEDED)
@@ -209,7 +207,9 @@ class TestMatching:
 
     def test_calendar_period_is_a_first_day(self, chain) -> None:
         rejected(
-            lambda: m.CalendarEntry.objects.create(kind=m.RoundKind.CHAIN_MONTH, period=dt.date(2026, 1, 2), chain=chain)
+            lambda: m.CalendarEntry.objects.create(
+                kind=m.RoundKind.CHAIN_MONTH, period=dt.date(2026, 1, 2), chain=chain
+            )
         )
 
     def test_one_calendar_entry_per_period(self, chain) -> None:

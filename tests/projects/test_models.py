@@ -49,7 +49,12 @@ def test_completed_milestone_is_at_100(regions) -> None:
     project = f.ProjectFactory()
     rejected(
         lambda: pm.Milestone.objects.create(
-            project=project, position=1, title="m", due_on=dt.date(2026, 6, 1), progress=80, completed_on=dt.date(2026, 5, 1)
+            project=project,
+            position=1,
+            title="m",
+            due_on=dt.date(2026, 6, 1),
+            progress=80,
+            completed_on=dt.date(2026, 5, 1),
         )
     )
 
@@ -76,7 +81,9 @@ def test_one_application_per_applicant(regions) -> None:
     challenge = f.ChallengeFactory()
     enterprise = f.EnterpriseFactory()
     pm.Application.objects.create(challenge=challenge, enterprise=enterprise, team_lead="张", proposal="p")
-    rejected(lambda: pm.Application.objects.create(challenge=challenge, enterprise=enterprise, team_lead="李", proposal="q"))
+    rejected(
+        lambda: pm.Application.objects.create(challenge=challenge, enterprise=enterprise, team_lead="李", proposal="q")
+    )
 
 
 def test_review_score_0_100_once_per_criterion(regions, joint_office) -> None:
@@ -84,6 +91,14 @@ def test_review_score_0_100_once_per_criterion(regions, joint_office) -> None:
     application = pm.Application.objects.create(
         challenge=challenge, enterprise=f.EnterpriseFactory(), team_lead="张", proposal="p"
     )
-    rejected(lambda: pm.ReviewScore.objects.create(application=application, reviewer=joint_office, criterion="team", score=101))
+    rejected(
+        lambda: pm.ReviewScore.objects.create(
+            application=application, reviewer=joint_office, criterion="team", score=101
+        )
+    )
     pm.ReviewScore.objects.create(application=application, reviewer=joint_office, criterion="team", score=90)
-    rejected(lambda: pm.ReviewScore.objects.create(application=application, reviewer=joint_office, criterion="team", score=80))
+    rejected(
+        lambda: pm.ReviewScore.objects.create(
+            application=application, reviewer=joint_office, criterion="team", score=80
+        )
+    )
