@@ -6,4 +6,9 @@ app_name = "chainmap"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("chains/", views.chain_list, name="chain_list"),
+    path("chains/<slug:slug>/", views.chain_detail, name="chain_detail"),
+    path("nodes/<str:code>/", views.node_detail, name="node_detail"),
+    path("enterprises/", views.enterprise_list, name="enterprise_list"),
+    path("enterprises/<str:credit_code>/", views.enterprise_detail, name="enterprise_detail"),
 ]

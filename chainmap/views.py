@@ -1,6 +1,80 @@
+"""Web pages. Each view parses the request, fetches its object over a ``visible_to`` queryset
+(invisible → 404), calls a selector and renders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from chainmap import permissions, selectors
+from chainmap.forms import EnterpriseFilterForm
+from chainmap.models import Chain
+from chainmap.validators import normalize_credit_code
 
 
+def _is_htmx_partial(request: HttpRequest) -> bool:
+    """An htmx request for a fragment; a history restore wants the whole page."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "chainmap/dashboard.html", {})
+    data = selectors.dashboard(user=request.user, today=timezone.localdate())
+    return render(request, "chainmap/dashboard.html", {"dashboard": data})
+
+
+@require_safe
+def chain_list(request: HttpRequest) -> HttpResponse:
+    data = selectors.chain_list(user=request.user)
+    return render(request, "chainmap/chain_list.html", {"chains": data.chains, "clusters": data.clusters})
+
+
+@require_safe
+def chain_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
+    page = selectors.chain_page(user=request.user, chain=chain, today=timezone.localdate())
+    return render(request, "chainmap/chain_detail.html", {"chain": chain, "page": page})
+
+
+@require_safe
+def node_detail(request: HttpRequest, code: str) -> HttpResponse:
+    node = get_object_or_404(selectors.node_queryset(user=request.user), code=code.upper())
+    page = selectors.node_page(user=request.user, node=node)
+    placements = Paginator(page.placements, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(request.GET.get("page"))
+    return render(request, "chainmap/node_detail.html", {"node": node, "page": page, "placements": placements})
+
+
+@require_safe
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    form = EnterpriseFilterForm(data=request.GET, user=request.user)
+    page_obj = None
+    if form.is_valid():
+        enterprises = selectors.enterprise_list(user=request.user, **form.filters())
+        page_obj = Paginator(enterprises, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(request.GET.get("page"))
+    context = {"form": form, "page_obj": page_obj}
+    if _is_htmx_partial(request):
+        response = render(request, "chainmap/_enterprise_results.html", {**context, "oob": True})
+    else:
+        response = render(request, "chainmap/enterprise_list.html", context)
+    # The same URL answers a fragment or a page: caches and the browser's history must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_safe
+def enterprise_detail(request: HttpRequest, credit_code: str) -> HttpResponse:
+    enterprise = get_object_or_404(
+        selectors.enterprise_queryset(user=request.user), credit_code=normalize_credit_code(credit_code)
+    )
+    page = selectors.enterprise_page(user=request.user, enterprise=enterprise)
+    show_contacts = permissions.can_view_enterprise_contacts(user=request.user, enterprise=enterprise)
+    return render(
+        request,
+        "chainmap/enterprise_detail.html",
+        {"enterprise": enterprise, "page": page, "show_contacts": show_contacts},
+    )

@@ -2,14 +2,17 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from chainmap import health
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch must work on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("projects/", include("projects.urls")),

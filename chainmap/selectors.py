@@ -1,0 +1,499 @@
+"""Reads for the web pages: keyword-only, typed, a constant number of queries whatever the row count.
+
+Visibility is applied here through the ``visible_to`` querysets; the object a page is about is
+fetched by the view with ``get_object_or_404`` over a ``visible_to`` queryset, so an invisible
+object answers 404 before any selector runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from chainmap import roles
+from chainmap.models import (
+    COVERED_BOTTLENECK_STATUSES,
+    OPEN_BOTTLENECK_STATUSES,
+    QUALIFICATIONS,
+    SEGMENT_ORDER,
+    Bottleneck,
+    CalendarEntry,
+    CapabilityProfile,
+    Chain,
+    Cluster,
+    Edge,
+    Enterprise,
+    LeadershipTerm,
+    Level,
+    Node,
+    NodeAssessment,
+    Placement,
+    Region,
+    RoundKind,
+    Segment,
+    SupplyOffer,
+    TechnologyNeed,
+)
+from chainmap.validators import normalize_credit_code
+
+LEVEL_ORDER: tuple[str, ...] = (Level.STRONG, Level.PRESENT, Level.WEAK, Level.EMPTY)
+
+# Columns the enterprise list shows: the rest of the row is never read from the database.
+ENTERPRISE_LIST_COLUMNS: tuple[str, ...] = (
+    "credit_code",
+    "name",
+    "size",
+    "is_synthetic",
+    *QUALIFICATIONS,
+    "region__code",
+    "region__name",
+    "subregion__name",
+)
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+
+def _count_subquery(queryset: QuerySet[Any], *, group_by: str, count: str, distinct: bool = False) -> Coalesce:
+    """``COUNT`` of a correlated subquery, 0 when it has no row: counts from several tables on one
+    row without the cross product that several ``Count`` joins would give."""
+    counted = queryset.order_by().values(group_by).annotate(n=Count(count, distinct=distinct)).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def chains_with_counts(*, user: Any) -> QuerySet[Chain]:
+    """Visible chains, each with ``node_count``, ``enterprise_count`` (distinct enterprises with a
+    non-rejected placement) and ``open_bottleneck_count``: one query."""
+    placements = Placement.objects.filter(node__chain=OuterRef("pk")).exclude(status=Placement.Status.REJECTED)
+    return Chain.objects.visible_to(user).annotate(
+        node_count=_count_subquery(Node.objects.filter(chain=OuterRef("pk")), group_by="chain", count="pk"),
+        enterprise_count=_count_subquery(placements, group_by="node__chain", count="enterprise", distinct=True),
+        open_bottleneck_count=_count_subquery(
+            Bottleneck.objects.filter(chain=OuterRef("pk"), status__in=OPEN_BOTTLENECK_STATUSES),
+            group_by="chain",
+            count="pk",
+        ),
+    )
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+@dataclass(frozen=True)
+class TermInfo:
+    """A chain's leadership as of one day: the current term and the one after it, if planned."""
+
+    current: LeadershipTerm | None
+    following: LeadershipTerm | None
+
+    @property
+    def handover_on(self) -> dt.date | None:
+        """The day the next region takes over: the day after the current term ends."""
+        return self.current.ends_on + dt.timedelta(days=1) if self.current is not None else None
+
+
+def _terms_by_chain(*, user: Any, chain_ids: Iterable[int], today: dt.date) -> dict[int, TermInfo]:
+    """Current and following term of each chain: one query."""
+    terms: dict[int, list[LeadershipTerm]] = defaultdict(list)
+    rows = (
+        LeadershipTerm.objects.visible_to(user)
+        .filter(chain_id__in=list(chain_ids), ends_on__gte=today)
+        .select_related("region")
+        .order_by("chain_id", "starts_on")
+    )
+    for term in rows:
+        terms[term.chain_id].append(term)
+    result: dict[int, TermInfo] = {}
+    for chain_id, chain_terms in terms.items():
+        current = next((t for t in chain_terms if t.starts_on <= today <= t.ends_on), None)
+        following = None
+        if current is not None:
+            following = next((t for t in chain_terms if t.starts_on > current.ends_on), None)
+        result[chain_id] = TermInfo(current=current, following=following)
+    return result
+
+
+def term_info(*, user: Any, chain: Chain, today: dt.date) -> TermInfo:
+    return _terms_by_chain(user=user, chain_ids=[chain.pk], today=today).get(
+        chain.pk, TermInfo(current=None, following=None)
+    )
+
+
+def clusters_with_chains(*, user: Any) -> list[Cluster]:
+    """The clusters with their related (visible) chains: two queries; nothing for a user without a role."""
+    if roles.role_of(user) is None:
+        return []
+    return list(Cluster.objects.prefetch_related(Prefetch("chains", queryset=Chain.objects.visible_to(user))))
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    chain: Chain
+    term: TermInfo
+
+
+@dataclass(frozen=True)
+class BottleneckCoverage:
+    covered: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: dt.date
+    chains: list[ChainRow]
+    coverage: BottleneckCoverage
+    chain_of_month: CalendarEntry | None
+    cluster_of_quarter: CalendarEntry | None
+    clusters: list[Cluster]
+
+
+def bottleneck_coverage() -> BottleneckCoverage:
+    """How many of all bottlenecks someone is attacking (the "x/130" of full coverage): one query.
+    Counts only, so it is the same for every viewer."""
+    totals = Bottleneck.objects.aggregate(
+        total=Count("pk"), covered=Count("pk", filter=Q(status__in=COVERED_BOTTLENECK_STATUSES))
+    )
+    return BottleneckCoverage(covered=totals["covered"], total=totals["total"])
+
+
+def calendar_subjects(*, today: dt.date) -> tuple[CalendarEntry | None, CalendarEntry | None]:
+    """This month's chain (一月一链) and this quarter's cluster (一季一群): one query."""
+    entries = CalendarEntry.objects.filter(
+        Q(kind=RoundKind.CHAIN_MONTH, period=month_start(today))
+        | Q(kind=RoundKind.CLUSTER_QUARTER, period=quarter_start(today))
+    ).select_related("chain", "cluster")
+    by_kind = {entry.kind: entry for entry in entries}
+    return by_kind.get(RoundKind.CHAIN_MONTH), by_kind.get(RoundKind.CLUSTER_QUARTER)
+
+
+def dashboard(*, user: Any, today: dt.date) -> Dashboard:
+    chains = list(chains_with_counts(user=user))
+    terms = _terms_by_chain(user=user, chain_ids=[c.pk for c in chains], today=today)
+    empty = TermInfo(current=None, following=None)
+    chain_of_month, cluster_of_quarter = calendar_subjects(today=today)
+    return Dashboard(
+        today=today,
+        chains=[ChainRow(chain=chain, term=terms.get(chain.pk, empty)) for chain in chains],
+        coverage=bottleneck_coverage(),
+        chain_of_month=chain_of_month,
+        cluster_of_quarter=cluster_of_quarter,
+        clusters=clusters_with_chains(user=user),
+    )
+
+
+# --- chain page --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionCell:
+    """One region at one node: its assessed level (None: not assessed yet) and how many distinct
+    enterprises of that region have a non-rejected placement there."""
+
+    region: Region
+    level: str | None
+    enterprises: int
+
+    @property
+    def level_label(self) -> str:
+        return str(Level(self.level).label) if self.level else ""
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    node: Node
+    depth: int
+    cells: list[RegionCell]
+
+
+@dataclass(frozen=True)
+class SegmentBlock:
+    segment: str
+    label: str
+    rows: list[NodeRow]
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    region: Region
+    counts: list[tuple[str, int]]  # (level, number of nodes) in LEVEL_ORDER
+    unassessed: int
+
+
+@dataclass(frozen=True)
+class ChainPage:
+    chain: Chain
+    term: TermInfo
+    regions: list[Region]
+    segments: list[SegmentBlock]
+    node_count: int
+    coverage: list[CoverageRow]
+    bottlenecks: list[Bottleneck]
+    clusters: list[Cluster]
+
+
+def _tree_order(nodes: list[Node]) -> list[tuple[Node, int]]:
+    """Nodes depth first under their parents, with their depth. A node whose parent is outside the
+    list (another segment) starts a tree of its own; a cycle (which services prevent) cannot loop."""
+    ids = {node.pk for node in nodes}
+    children: dict[int | None, list[Node]] = defaultdict(list)
+    for node in nodes:
+        children[node.parent_id if node.parent_id in ids else None].append(node)
+    ordered: list[tuple[Node, int]] = []
+    seen: set[int] = set()
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for child in children.get(parent_id, []):
+            if child.pk in seen:
+                continue
+            seen.add(child.pk)
+            ordered.append((child, depth))
+            walk(child.pk, depth + 1)
+
+    walk(None, 0)
+    # Anything left sits on a cycle: show it flat rather than not at all.
+    ordered.extend((node, 0) for node in nodes if node.pk not in seen)
+    return ordered
+
+
+def chain_page(*, user: Any, chain: Chain, today: dt.date) -> ChainPage:
+    """Everything the chain page shows except the diagram: seven queries whatever the chain's size."""
+    regions = list(Region.objects.all())
+    code_of_region = {region.pk: region.code for region in regions}
+
+    nodes = list(
+        Node.objects.visible_to(user)
+        .filter(chain=chain)
+        .with_open_bottleneck_count()
+        .only("pk", "chain_id", "segment", "parent_id", "code", "name", "key_technologies", "position")
+    )
+    levels: dict[int, dict[str, str]] = defaultdict(dict)
+    for node_id, region_id, level in NodeAssessment.objects.filter(node__chain=chain).values_list(
+        "node_id", "region_id", "level"
+    ):
+        levels[node_id][code_of_region[region_id]] = level
+
+    # One aggregate for the whole chain: distinct enterprises per (node, enterprise region).
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    placed = (
+        Placement.objects.filter(node__chain=chain)
+        .exclude(status=Placement.Status.REJECTED)
+        .order_by()
+        .values("node_id", "enterprise__region_id")
+        .annotate(n=Count("enterprise_id", distinct=True))
+    )
+    for row in placed:
+        counts[row["node_id"]][code_of_region[row["enterprise__region_id"]]] = row["n"]
+
+    segments: list[SegmentBlock] = []
+    for segment in sorted(Segment, key=lambda s: SEGMENT_ORDER[s]):
+        in_segment = [node for node in nodes if node.segment == segment]
+        rows = []
+        for node, depth in _tree_order(in_segment):
+            cells = [
+                RegionCell(
+                    region=region,
+                    level=levels[node.pk].get(region.code),
+                    enterprises=counts[node.pk].get(region.code, 0),
+                )
+                for region in regions
+            ]
+            # Indentation stops at five levels so deep trees stay readable.
+            rows.append(NodeRow(node=node, depth=min(depth, 5), cells=cells))
+        segments.append(SegmentBlock(segment=segment, label=segment.label, rows=rows))
+
+    coverage = []
+    for region in regions:
+        per_level = defaultdict(int)
+        for node in nodes:
+            level = levels[node.pk].get(region.code)
+            if level is not None:
+                per_level[level] += 1
+        assessed = sum(per_level.values())
+        coverage.append(
+            CoverageRow(
+                region=region,
+                counts=[(level, per_level[level]) for level in LEVEL_ORDER],
+                unassessed=len(nodes) - assessed,
+            )
+        )
+
+    bottlenecks = list(
+        Bottleneck.objects.visible_to(user).filter(chain=chain).select_related("raised_by").order_by("code")
+    )
+    return ChainPage(
+        chain=chain,
+        term=term_info(user=user, chain=chain, today=today),
+        regions=regions,
+        segments=segments,
+        node_count=len(nodes),
+        coverage=coverage,
+        bottlenecks=bottlenecks,
+        clusters=list(chain.clusters.all()),
+    )
+
+
+# --- node page ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    node: Node
+    edge: Edge
+
+
+@dataclass(frozen=True)
+class NodePage:
+    node: Node
+    children: list[Node]
+    upstream: list[Neighbour]  # nodes that supply this one
+    downstream: list[Neighbour]  # nodes this one supplies
+    assessments: list[tuple[Region, NodeAssessment | None]]
+    bottlenecks: list[Bottleneck]
+    placements: QuerySet[Placement]
+
+
+def node_queryset(*, user: Any) -> QuerySet[Node]:
+    return Node.objects.visible_to(user).select_related("chain", "parent")
+
+
+def node_page(*, user: Any, node: Node) -> NodePage:
+    """The node's neighbourhood; ``placements`` is a lazy queryset for the view's paginator."""
+    children = list(node.children.order_by("position", "code").only("pk", "code", "name", "segment", "parent_id"))
+    upstream: list[Neighbour] = []
+    downstream: list[Neighbour] = []
+    edges = (
+        Edge.objects.visible_to(user)
+        .filter(Q(source=node) | Q(target=node))
+        .select_related("source", "target")
+        .order_by("kind", "pk")
+    )
+    for edge in edges:
+        if edge.target_id == node.pk:
+            upstream.append(Neighbour(node=edge.source, edge=edge))
+        else:
+            downstream.append(Neighbour(node=edge.target, edge=edge))
+    by_region = {a.region_id: a for a in node.assessments.all()}
+    assessments = [(region, by_region.get(region.pk)) for region in Region.objects.all()]
+    bottlenecks = list(
+        Bottleneck.objects.visible_to(user).filter(nodes=node).select_related("raised_by").order_by("code")
+    )
+    placements = (
+        Placement.objects.visible_to(user)
+        .filter(node=node)
+        .select_related("enterprise", "enterprise__region")
+        .only(
+            "pk",
+            "role",
+            "status",
+            "node_id",
+            "enterprise__credit_code",
+            "enterprise__name",
+            "enterprise__is_synthetic",
+            "enterprise__region__code",
+            "enterprise__region__name",
+        )
+        .order_by("enterprise__name", "pk")
+    )
+    return NodePage(
+        node=node,
+        children=children,
+        upstream=upstream,
+        downstream=downstream,
+        assessments=assessments,
+        bottlenecks=bottlenecks,
+        placements=placements,
+    )
+
+
+# --- enterprises -------------------------------------------------------------------------------
+
+
+def enterprise_list(
+    *,
+    user: Any,
+    region: Region | None = None,
+    subregion: Any | None = None,
+    chain: Chain | None = None,
+    node: Node | None = None,
+    qualifications: Iterable[str] = (),
+    size: str = "",
+    q: str = "",
+) -> QuerySet[Enterprise]:
+    """Visible enterprises matching the filters, ordered by name. Chain and node filters are
+    ``EXISTS`` subqueries (never a join plus ``DISTINCT``) so counting stays cheap at 200,000 rows."""
+    enterprises = Enterprise.objects.visible_to(user)
+    if region is not None:
+        enterprises = enterprises.filter(region=region)
+    if subregion is not None:
+        enterprises = enterprises.filter(subregion=subregion)
+    if node is not None:
+        enterprises = enterprises.on_node(node.pk)
+    elif chain is not None:
+        enterprises = enterprises.on_chain(chain.pk)
+    for qualification in qualifications:
+        enterprises = enterprises.with_qualification(qualification)
+    if size:
+        enterprises = enterprises.filter(size=size)
+    if q:
+        enterprises = enterprises.filter(Q(name__icontains=q) | Q(credit_code=normalize_credit_code(q)))
+    return enterprises.select_related("region", "subregion").only(*ENTERPRISE_LIST_COLUMNS).order_by("name", "pk")
+
+
+def enterprise_queryset(*, user: Any) -> QuerySet[Enterprise]:
+    return Enterprise.objects.visible_to(user).select_related("region", "subregion")
+
+
+@dataclass(frozen=True)
+class EnterprisePage:
+    enterprise: Enterprise
+    placements: list[Placement]
+    profile: CapabilityProfile | None
+    offers: list[SupplyOffer]
+    needs: list[TechnologyNeed]
+
+
+def enterprise_page(*, user: Any, enterprise: Enterprise) -> EnterprisePage:
+    """Placements and the approved capability profile with its offers and needs: four queries."""
+    placements = list(
+        Placement.objects.visible_to(user)
+        .filter(enterprise=enterprise)
+        .select_related("node", "node__chain")
+        .order_by("node__chain__position", "node__code", "role")
+    )
+    profile = (
+        CapabilityProfile.objects.visible_to(user).approved().filter(enterprise=enterprise).order_by("-version").first()
+    )
+    offers: list[SupplyOffer] = []
+    needs: list[TechnologyNeed] = []
+    if profile is not None:
+        offers = list(profile.offers.select_related("node").order_by("pk"))
+        needs = list(profile.needs.select_related("node").order_by("pk"))
+    return EnterprisePage(enterprise=enterprise, placements=placements, profile=profile, offers=offers, needs=needs)
+
+
+# --- chains list -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainList:
+    chains: list[Chain]
+    clusters: list[Cluster]
+
+
+def chain_list(*, user: Any) -> ChainList:
+    return ChainList(chains=list(chains_with_counts(user=user)), clusters=clusters_with_chains(user=user))
