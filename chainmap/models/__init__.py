@@ -9,6 +9,7 @@ from chainmap.models.bottlenecks import (
     Mechanism,
 )
 from chainmap.models.chains import GAP_LEVELS, SEGMENT_ORDER, Chain, Cluster, Edge, Level, Node, NodeAssessment, Segment
+from chainmap.models.diagrams import Diagram, DiagramEngine, DiagramKind, DiagramStatus
 from chainmap.models.enterprises import QUALIFICATIONS, Enterprise, Placement
 from chainmap.models.leadership import LeadershipTerm, RotationRule
 from chainmap.models.matching import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus
@@ -33,6 +34,10 @@ __all__ = [
     "ChangeProposal",
     "Cluster",
     "Delivery",
+    "Diagram",
+    "DiagramEngine",
+    "DiagramKind",
+    "DiagramStatus",
     "Edge",
     "Enterprise",
     "LeadershipTerm",

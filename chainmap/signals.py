@@ -1,0 +1,118 @@
+"""Re-render a chain's diagram after any committed change to its data.
+
+Not every write goes through services yet (admin, demo loader, imports), so the diagram
+keeps up through model signals. Each handler only registers an on-commit callback, once per
+chain and transaction; the callback asks for a debounced render (``diagram_request_for_chain``),
+which never raises. ``bulk_create``/``update()`` fire no signals: callers render afterwards
+(``diagrams_render_all``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from chainmap.models import Bottleneck, Cluster, Edge, LeadershipTerm, Node, NodeAssessment, Placement
+
+logger = logging.getLogger(__name__)
+
+
+class _RenderOnCommit:
+    def __init__(self, *, chain_id: int | None = None, cluster_id: int | None = None) -> None:
+        self.chain_id = chain_id
+        self.cluster_id = cluster_id
+
+    def __call__(self) -> None:
+        from chainmap.services import diagrams
+
+        if self.chain_id is not None:
+            diagrams.diagram_request_for_chain(chain_id=self.chain_id)
+        elif self.cluster_id is not None:
+            diagrams.diagram_request_render(cluster_id=self.cluster_id)
+
+
+def _already_queued(key: tuple[str, int]) -> bool:
+    """Whether this transaction already has the callback: a 1,000-row import registers it once.
+
+    Remembered per list of pending callbacks, which Django replaces on commit and rollback."""
+    pending = connection.run_on_commit
+    seen = getattr(connection, "_chainmap_diagram_queue", None)
+    if seen is None or seen[0] is not pending:
+        seen = (pending, set())
+        connection._chainmap_diagram_queue = seen  # type: ignore[attr-defined]
+    if key in seen[1]:
+        return True
+    if connection.in_atomic_block:
+        seen[1].add(key)
+    return False
+
+
+def schedule_chain(chain_id: int | None) -> None:
+    if chain_id is None or not settings.CHAINMAP_DIAGRAMS["AUTO_RENDER"]:
+        return
+    if _already_queued(("chain", chain_id)):
+        return
+    transaction.on_commit(_RenderOnCommit(chain_id=chain_id), robust=True)
+
+
+def schedule_cluster(cluster_id: int | None) -> None:
+    if cluster_id is None or not settings.CHAINMAP_DIAGRAMS["AUTO_RENDER"]:
+        return
+    if _already_queued(("cluster", cluster_id)):
+        return
+    transaction.on_commit(_RenderOnCommit(cluster_id=cluster_id), robust=True)
+
+
+def _node_chain(node_id: int | None) -> int | None:
+    if node_id is None:
+        return None
+    return Node.objects.filter(pk=node_id).values_list("chain_id", flat=True).first()
+
+
+def _chain_of(instance: Any) -> int | None:
+    if isinstance(instance, Node | Edge | Bottleneck | LeadershipTerm):
+        return instance.chain_id
+    if isinstance(instance, NodeAssessment | Placement):
+        node = instance._state.fields_cache.get("node")
+        return node.chain_id if node is not None else _node_chain(instance.node_id)
+    return None
+
+
+@receiver(post_save, dispatch_uid="chainmap_diagram_post_save")
+@receiver(post_delete, dispatch_uid="chainmap_diagram_post_delete")
+def chain_data_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw or sender not in (Node, NodeAssessment, Edge, Placement, Bottleneck, LeadershipTerm):
+        return
+    try:
+        schedule_chain(_chain_of(instance))
+    except Exception:  # a diagram must never make a save fail
+        logger.exception("could not schedule the diagram render after a %s change", sender.__name__)
+
+
+@receiver(m2m_changed, sender=Bottleneck.nodes.through, dispatch_uid="chainmap_diagram_bottleneck_nodes")
+def bottleneck_nodes_changed(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    try:
+        schedule_chain(instance.chain_id)
+    except Exception:
+        logger.exception("could not schedule the diagram render after a bottleneck change")
+
+
+@receiver(m2m_changed, sender=Cluster.chains.through, dispatch_uid="chainmap_diagram_cluster_chains")
+def cluster_chains_changed(sender: type, instance: Any, action: str, pk_set: Any = None, **kwargs: Any) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    try:
+        if isinstance(instance, Cluster):
+            schedule_cluster(instance.pk)
+        else:
+            for cluster_id in pk_set or ():
+                schedule_cluster(cluster_id)
+    except Exception:
+        logger.exception("could not schedule the diagram render after a cluster change")

@@ -1,0 +1,147 @@
+"""Diagram downloads (SVG / PNG / PDF / DOT), the refreshable diagram fragment and the diff page.
+
+Login is required by the deny-by-default middleware; visibility follows the chain querysets
+(``visible_to``): a chain the user may not see answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from chainmap import roles
+from chainmap.models import Chain, Cluster, Diagram, DiagramKind
+from chainmap.services import diagrams
+from chainmap.services.diagrams.render import CONTENT_TYPES
+from chainmap.templatetags.diagrams import diagram_context
+
+FIELDS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot_source"}
+# A stand-alone SVG opened from a download must not run anything, whatever it contains.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _clusters_visible_to(user: Any) -> QuerySet[Cluster]:
+    # Clusters are as public as chains: every user with a role sees them.
+    return Cluster.objects.all() if roles.role_of(user) is not None else Cluster.objects.none()
+
+
+def _serve(request: HttpRequest, diagram: Diagram | None, fmt: str, filename: str) -> HttpResponse:
+    if diagram is None or not diagram.sha256:
+        raise Http404("This diagram has not been drawn yet.")
+    content = getattr(diagram, FIELDS[fmt])
+    if not content:
+        raise Http404("This format is not available for this diagram.")
+    etag = f'"{diagram.sha256}.{fmt}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    if isinstance(content, str):
+        if fmt == "svg":
+            content = '<?xml version="1.0" encoding="UTF-8"?>\n' + content
+        body = content.encode("utf-8")
+    else:
+        body = bytes(content)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    if fmt == "svg":
+        response["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+def _file_name(slug: str, diagram: Diagram, fmt: str, suffix: str = "") -> str:
+    day = timezone.localtime(diagram.rendered_at).date().isoformat() if diagram.rendered_at else "draft"
+    return f"{slug}{suffix}-{day}.{fmt}"
+
+
+def _only(fmt: str) -> tuple[str, ...]:
+    return ("pk", "sha256", "rendered_at", "chain_id", "cluster_id", FIELDS[fmt])
+
+
+@require_safe
+def chain_file(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
+    diagram = Diagram.objects.filter(kind=DiagramKind.CURRENT, chain=chain).only(*_only(fmt)).first()
+    return _serve(request, diagram, fmt, _file_name(chain.slug, diagram, fmt) if diagram else "")
+
+
+@require_safe
+def cluster_file(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    cluster = get_object_or_404(_clusters_visible_to(request.user), slug=slug)
+    diagram = Diagram.objects.filter(kind=DiagramKind.CURRENT, cluster=cluster).only(*_only(fmt)).first()
+    return _serve(request, diagram, fmt, _file_name(cluster.slug, diagram, fmt) if diagram else "")
+
+
+@require_safe
+def chain_fragment(request: HttpRequest, slug: str) -> HttpResponse:
+    """The diagram section alone: the viewer polls it while a newer render is pending."""
+    chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
+    context = diagram_context(subject="chain", obj=chain)
+    return render(request, "chainmap/_diagram.html", context)
+
+
+@require_safe
+def cluster_fragment(request: HttpRequest, slug: str) -> HttpResponse:
+    cluster = get_object_or_404(_clusters_visible_to(request.user), slug=slug)
+    return render(request, "chainmap/_diagram.html", diagram_context(subject="cluster", obj=cluster))
+
+
+class DiffForm(forms.Form):
+    from_date = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    to_date = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("from_date"), data.get("to_date")
+        if start and end and not start < end:
+            self.add_error("to_date", _("The second date must be after the first."))
+        if end and end > timezone.localdate():
+            self.add_error("to_date", _("The second date cannot be in the future."))
+        return data
+
+
+def _diff_form(request: HttpRequest) -> DiffForm:
+    today = timezone.localdate()
+    if "from" in request.GET or "to" in request.GET:
+        return DiffForm(data={"from_date": request.GET.get("from", ""), "to_date": request.GET.get("to", "")})
+    return DiffForm(data={"from_date": (today - dt.timedelta(days=30)).isoformat(), "to_date": today.isoformat()})
+
+
+@require_safe
+def chain_diff(request: HttpRequest, slug: str) -> HttpResponse:
+    """The chain's changes between two dates: added green, removed dashed red, changed orange."""
+    chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
+    form = _diff_form(request)
+    context: dict[str, Any] = {"chain": chain, "form": form, "diagram": None}
+    if not form.is_valid():
+        return render(request, "chainmap/diagram_diff.html", context, status=400)
+    start, end = form.cleaned_data["from_date"], form.cleaned_data["to_date"]
+    diagram = diagrams.diagram_diff_get(chain_id=chain.pk, from_date=start, to_date=end)
+    context.update(diagram_context(subject="diff", obj=chain, diagram=diagram, from_date=start, to_date=end))
+    context["form"] = form
+    return render(request, "chainmap/diagram_diff.html", context)
+
+
+@require_safe
+def chain_diff_file(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
+    form = _diff_form(request)
+    if not form.is_valid():
+        raise Http404("Invalid dates.")
+    start, end = form.cleaned_data["from_date"], form.cleaned_data["to_date"]
+    diagram = (
+        Diagram.objects.filter(kind=DiagramKind.DIFF, chain=chain, from_date=start, to_date=end)
+        .only(*_only(fmt))
+        .first()
+    )
+    name = f"{chain.slug}-diff-{start.isoformat()}-{end.isoformat()}.{fmt}"
+    return _serve(request, diagram, fmt, name)
