@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from chainmap import admin_diagrams  # noqa: F401  (registers Diagram)
 from chainmap import models as m
 
 

@@ -1,0 +1,51 @@
+"""The periodic jobs, seeded into django-celery-beat's tables once and edited in the admin afterwards.
+
+``CELERY_BEAT_SCHEDULE`` is left empty on purpose: django-celery-beat would rewrite the rows from it at
+every beat start and so undo what the joint office changed in the admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str
+    minute: str
+    hour: str
+    day_of_month: str = "*"
+    month_of_year: str = "*"
+    day_of_week: str = "*"
+
+
+JOBS: tuple[Job, ...] = (
+    # After midnight Beijing time, once leadership terms have turned over, redraw titles.
+    Job(name="render-all-diagrams-daily", task="chainmap.tasks.render_all_diagrams", minute="20", hour="0"),
+)
+
+
+@transaction.atomic
+def schedules_setup() -> list[str]:
+    """Create the periodic tasks that are missing; never touch existing ones (admin edits win)."""
+    created: list[str] = []
+    for job in JOBS:
+        if PeriodicTask.objects.filter(name=job.name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=job.minute,
+            hour=job.hour,
+            day_of_month=job.day_of_month,
+            month_of_year=job.month_of_year,
+            day_of_week=job.day_of_week,
+            timezone=TIMEZONE,
+        )
+        PeriodicTask.objects.create(name=job.name, task=job.task, crontab=crontab)
+        created.append(job.name)
+    return created
