@@ -465,10 +465,12 @@ def test_changes_in_one_transaction_schedule_one_render(h2_chain, django_capture
 
 
 @pytest.fixture
-def memory_broker():
+def memory_broker(monkeypatch):
     """A real (in-memory) broker instead of eager mode: messages wait in a queue to be counted."""
     from config.celery import app
 
+    # Celery reads the CELERY_BROKER_URL environment variable before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
     saved = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = "memory://"
