@@ -243,3 +243,20 @@ def inputs_from_db(*, chain_ids: list[int]) -> dict[str, Any]:
     started = time.perf_counter()
     targets, candidates, _structure = matching_inputs(chain_ids=chain_ids)
     return {"targets": len(targets), "candidates": len(candidates), "load_s": round(time.perf_counter() - started, 2)}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The matching section of ``manage.py benchmark`` (engine on in-memory tokens; target: 300k < 5 s)."""
+    header = (
+        f"{'profiles':>9} {'targets':>7} {'engine s':>8} {'cpu s':>6} {'peak MiB':>8} {'RSS MiB':>8}"
+        f" {'naive s':>8} {'speed-up':>8} {'same':>5}  naive run"
+    )
+    lines = ["Matching: rank approved profiles against bottlenecks + needs, top-20 with explanations", header]
+    for row in rows:
+        peak = "-" if row["engine_peak_mib"] is None else f"{row['engine_peak_mib']:.0f}"
+        lines.append(
+            f"{row['profiles']:>9} {row['targets']:>7} {row['engine_s']:>8.2f} {row['engine_cpu_s']:>6.2f}"
+            f" {peak:>8} {row['process_maxrss_mib']:>8.0f} {row['naive_s']:>8.1f} {row['speedup'] or 0:>7.0f}x"
+            f" {'yes' if row['same_ranking_as_naive'] else 'NO':>5}  {row['naive_note']}"
+        )
+    return "\n".join(lines)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-SECTIONS = ("diagrams",)
+SECTIONS = ("diagrams", "matching")
 
 
 class Command(BaseCommand):
