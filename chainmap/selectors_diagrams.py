@@ -139,13 +139,16 @@ def _live(chains: list[Chain], regions: tuple[RegionInfo, ...]) -> tuple[list[No
     return nodes, edges, _local_date(latest, timezone.localtime(fallback).date())
 
 
-def chain_snapshot(*, chain_id: int, today: dt.date | None = None) -> DiagramSnapshot:
-    """The chain as it is now (about ten queries, whatever its size)."""
-    chain = Chain.objects.get(pk=chain_id)
-    today = today or timezone.localdate()
-    regions = _regions()
-    nodes, edges, as_of = _live([chain], regions)
-    leader = _leaders([chain.pk], today).get(chain.pk)
+def _chain_snapshot(
+    chain: Chain,
+    *,
+    leader: RegionInfo | None,
+    regions: tuple[RegionInfo, ...],
+    nodes: Iterable[NodeInfo],
+    edges: Iterable[EdgeInfo],
+    as_of: dt.date,
+) -> DiagramSnapshot:
+    """The snapshot of one chain, live or rebuilt from history."""
     info = ChainInfo(pk=chain.pk, code=chain.code, slug=chain.slug, name=chain.name, leader=leader)
     return DiagramSnapshot(
         subject="chain",
@@ -159,6 +162,16 @@ def chain_snapshot(*, chain_id: int, today: dt.date | None = None) -> DiagramSna
         edges=tuple(edges),
         leader=leader,
     )
+
+
+def chain_snapshot(*, chain_id: int, today: dt.date | None = None) -> DiagramSnapshot:
+    """The chain as it is now (about ten queries, whatever its size)."""
+    chain = Chain.objects.get(pk=chain_id)
+    today = today or timezone.localdate()
+    regions = _regions()
+    nodes, edges, as_of = _live([chain], regions)
+    leader = _leaders([chain.pk], today).get(chain.pk)
+    return _chain_snapshot(chain, leader=leader, regions=regions, nodes=nodes, edges=edges, as_of=as_of)
 
 
 def cluster_snapshot(*, cluster_id: int, today: dt.date | None = None) -> DiagramSnapshot:
@@ -269,19 +282,7 @@ def chain_snapshot_as_of(*, chain_id: int, day: dt.date) -> DiagramSnapshot:
         )
         for row in rows
     ]
-    info = ChainInfo(pk=chain.pk, code=chain.code, slug=chain.slug, name=chain.name, leader=leader)
-    return DiagramSnapshot(
-        subject="chain",
-        pk=chain.pk,
-        slug=chain.slug,
-        name=chain.name,
-        as_of=day,
-        regions=regions,
-        chains=(info,),
-        nodes=tuple(nodes),
-        edges=tuple(edges),
-        leader=leader,
-    )
+    return _chain_snapshot(chain, leader=leader, regions=regions, nodes=nodes, edges=edges, as_of=day)
 
 
 def current_diagram(*, chain_id: int | None = None, cluster_id: int | None = None) -> Diagram | None:

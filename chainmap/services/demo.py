@@ -162,6 +162,27 @@ _COUNT_KEYS = (
 )
 
 
+def enterprise_from_draft(
+    draft: EnterpriseDraft, *, regions: dict[str, Region], subregions: dict[tuple[str, str], SubRegion]
+) -> Enterprise:
+    """An unsaved synthetic enterprise from its generated draft (demo loader and bulk generator alike)."""
+    return Enterprise(
+        credit_code=draft.credit_code,
+        name=draft.name,
+        region=regions[draft.region],
+        subregion=subregions.get((draft.region, draft.subregion)),
+        size=draft.size,
+        founded_year=draft.founded_year,
+        description=draft.description,
+        website=draft.website,
+        contact_name=draft.contact_name,
+        contact_phone=draft.contact_phone,
+        contact_email=draft.contact_email,
+        is_synthetic=True,
+        **draft.qualifications,
+    )
+
+
 def demo_load() -> dict[str, int]:
     """Load everything in ``chainmap.demo``; return how many rows of each kind were created.
 
@@ -548,24 +569,7 @@ def _create_enterprises(
     subregions = {(sub.region.code, sub.name): sub for sub in SubRegion.objects.select_related("region")}
     nodes = dict(Node.objects.filter(chain__code__in=[spec.code for spec in CHAINS]).values_list("code", "pk"))
     enterprises = bulk_create_with_history(
-        [
-            Enterprise(
-                credit_code=draft.credit_code,
-                name=draft.name,
-                region=regions[draft.region],
-                subregion=subregions.get((draft.region, draft.subregion)),
-                size=draft.size,
-                founded_year=draft.founded_year,
-                description=draft.description,
-                website=draft.website,
-                contact_name=draft.contact_name,
-                contact_phone=draft.contact_phone,
-                contact_email=draft.contact_email,
-                is_synthetic=True,
-                **draft.qualifications,
-            )
-            for draft in drafts
-        ],
+        [enterprise_from_draft(draft, regions=regions, subregions=subregions) for draft in drafts],
         Enterprise,
         default_change_reason=DEMO_REASON,
     )

@@ -43,7 +43,7 @@ from chainmap.models import (
     SupplyOffer,
     TechnologyNeed,
 )
-from chainmap.services.demo import demo_chains_loaded, demo_load_chains
+from chainmap.services.demo import demo_chains_loaded, demo_load_chains, enterprise_from_draft
 
 # Share of profiles that also carry a technology need.
 NEED_SHARE = 0.4
@@ -201,24 +201,7 @@ def _insert(
     totals: dict[str, int],
 ) -> None:
     enterprises = Enterprise.objects.bulk_create(
-        [
-            Enterprise(
-                credit_code=draft.credit_code,
-                name=draft.name,
-                region=regions[draft.region],
-                subregion=subregions.get((draft.region, draft.subregion)),
-                size=draft.size,
-                founded_year=draft.founded_year,
-                description=draft.description,
-                website=draft.website,
-                contact_name=draft.contact_name,
-                contact_phone=draft.contact_phone,
-                contact_email=draft.contact_email,
-                is_synthetic=True,
-                **draft.qualifications,
-            )
-            for draft in drafts
-        ]
+        [enterprise_from_draft(draft, regions=regions, subregions=subregions) for draft in drafts]
     )
     placements = [
         Placement(
