@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 from django.apps import apps
@@ -60,6 +61,44 @@ def _latest(*moments: dt.datetime | None) -> dt.datetime | None:
     return max(present) if present else None
 
 
+def _edge_info(row: dict[str, Any], *, pk: int, chain_pk: int) -> EdgeInfo:
+    return EdgeInfo(
+        pk=pk,
+        chain_pk=chain_pk,
+        source_pk=row["source_id"],
+        target_pk=row["target_id"],
+        kind=row["kind"],
+        note=row["note"],
+    )
+
+
+def _node_info(
+    row: dict[str, Any],
+    *,
+    pk: int,
+    chain_pk: int,
+    levels: dict[str, str],
+    counts: dict[str, int],
+    open_bottlenecks: int,
+) -> NodeInfo:
+    """One node of a snapshot from a ``values()`` row, live or historical."""
+    return NodeInfo(
+        pk=pk,
+        chain_pk=chain_pk,
+        code=row["code"],
+        name=row["name"],
+        segment=row["segment"],
+        parent_pk=row["parent_id"],
+        position=row["position"],
+        description=row["description"],
+        key_technologies=row["key_technologies"],
+        levels=levels,
+        counts=counts,
+        open_bottlenecks=open_bottlenecks,
+        url=node_url(row["code"]),
+    )
+
+
 def _live(chains: list[Chain], regions: tuple[RegionInfo, ...]) -> tuple[list[NodeInfo], list[EdgeInfo], dt.date]:
     chain_ids = [chain.pk for chain in chains]
     rows = list(
@@ -99,16 +138,7 @@ def _live(chains: list[Chain], regions: tuple[RegionInfo, ...]) -> tuple[list[No
     for row in Edge.objects.filter(chain_id__in=chain_ids).values(
         "pk", "chain_id", "source_id", "target_id", "kind", "note", "updated_at"
     ):
-        edges.append(
-            EdgeInfo(
-                pk=row["pk"],
-                chain_pk=row["chain_id"],
-                source_pk=row["source_id"],
-                target_pk=row["target_id"],
-                kind=row["kind"],
-                note=row["note"],
-            )
-        )
+        edges.append(_edge_info(row, pk=row["pk"], chain_pk=row["chain_id"]))
         latest = _latest(latest, row["updated_at"])
     # Deletions leave no live row: the history tables remember when they happened.
     latest = _latest(
@@ -118,20 +148,13 @@ def _live(chains: list[Chain], regions: tuple[RegionInfo, ...]) -> tuple[list[No
         Edge.history.filter(chain_id__in=chain_ids).aggregate(at=Max("history_date"))["at"],
     )
     nodes = [
-        NodeInfo(
+        _node_info(
+            row,
             pk=row["pk"],
             chain_pk=row["chain_id"],
-            code=row["code"],
-            name=row["name"],
-            segment=row["segment"],
-            parent_pk=row["parent_id"],
-            position=row["position"],
-            description=row["description"],
-            key_technologies=row["key_technologies"],
             levels=levels.get(row["pk"], {}),
             counts=counts.get(row["pk"], {}),
             open_bottlenecks=row["open_bottlenecks"],
-            url=node_url(row["code"]),
         )
         for row in rows
     ]
@@ -253,32 +276,18 @@ def chain_snapshot_as_of(*, chain_id: int, day: dt.date) -> DiagramSnapshot:
     for node in links.objects.filter(history_id__in=history_ids).values_list("node_id", flat=True):
         open_counts[node] += 1
     edges = [
-        EdgeInfo(
-            pk=row["id"],
-            chain_pk=chain_id,
-            source_pk=row["source_id"],
-            target_pk=row["target_id"],
-            kind=row["kind"],
-            note=row["note"],
-        )
+        _edge_info(row, pk=row["id"], chain_pk=chain_id)
         for row in _as_of(Edge, moment).filter(chain_id=chain_id).values("id", "source_id", "target_id", "kind", "note")
     ]
     leader = _leaders([chain.pk], day).get(chain.pk)
     nodes = [
-        NodeInfo(
+        _node_info(
+            row,
             pk=row["id"],
             chain_pk=chain_id,
-            code=row["code"],
-            name=row["name"],
-            segment=row["segment"],
-            parent_pk=row["parent_id"],
-            position=row["position"],
-            description=row["description"],
-            key_technologies=row["key_technologies"],
             levels=levels.get(row["id"], {}),
             counts={code: len(ids) for code, ids in firms.get(row["id"], {}).items()},
             open_bottlenecks=open_counts.get(row["id"], 0),
-            url=node_url(row["code"]),
         )
         for row in rows
     ]
