@@ -60,3 +60,6 @@ def render_all_diagrams() -> int:
         render_cluster_diagram.delay(cluster_id=cluster_id)
         count += 1
     return count
+
+# The other areas' tasks: imported here so that autodiscovery registers them.
+from chainmap import tasks_imports, tasks_leadership, tasks_reports  # noqa: E402, F401

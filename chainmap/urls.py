@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from chainmap import views
 
@@ -11,4 +11,11 @@ urlpatterns = [
     path("nodes/<str:code>/", views.node_detail, name="node_detail"),
     path("enterprises/", views.enterprise_list, name="enterprise_list"),
     path("enterprises/<str:credit_code>/", views.enterprise_detail, name="enterprise_detail"),
+    # Each area's pages live in their own module, in this namespace.
+    path("", include("chainmap.urls_edit")),
+    path("", include("chainmap.urls_profiles")),
+    path("", include("chainmap.urls_history")),
+    path("", include("chainmap.urls_matching")),
+    path("", include("chainmap.urls_imports")),
+    path("", include("chainmap.urls_accounts")),
 ]
