@@ -139,6 +139,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeded into django-celery-beat's tables by `manage.py setup_schedules`; edited in the admin afterwards.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
+# Change reasons are the officials' own words: no 100-character cut-off (services cap them at 1000).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # --- mail -----------------------------------------------------------------------------
 _email_url = env.url("EMAIL_URL", ("smtp", "smtp+tls", "smtp+ssl", "console", "locmem", "dummy"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "chainmap <noreply@chainmap.local>")
