@@ -8,7 +8,8 @@ PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
   for candidate in python3.11 python3; do
     if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-      PYTHON="$(command -v "$candidate")"; break
+      # The real interpreter, not a pyenv shim: uv compares paths and would rebuild .venv on every run.
+      PYTHON="$("$candidate" -c 'import sys; print(sys.executable)')"; break
     fi
   done
 fi
