@@ -26,25 +26,22 @@ def today() -> dt.date:
 
 
 def leading_region_id(*, chain_id: int, on: dt.date | None = None) -> int | None:
-    """The region leading the chain on the day, from the calendar; None between terms."""
+    """The region leading the chain on the day, from the calendar; None between terms.
+
+    A term the rotation job opened ahead of the calendar (``rotate_leadership --date`` with a later
+    day) is in effect from then on."""
+    return leading_region_ids(on=on, chain_ids=[chain_id]).get(chain_id)
+
+
+def leading_region_ids(*, on: dt.date | None = None, chain_ids: list[int] | None = None) -> dict[int, int]:
+    """chain id → leading region id for every chain with a term in effect on the day (one query)."""
     from chainmap.models import LeadershipTerm
+    from chainmap.querysets import terms_in_effect
 
-    day = on or today()
-    return (
-        LeadershipTerm.objects.filter(chain_id=chain_id, starts_on__lte=day, ends_on__gte=day)
-        .values_list("region_id", flat=True)
-        .first()
-    )
-
-
-def leading_region_ids(*, on: dt.date | None = None) -> dict[int, int]:
-    """chain id → leading region id for every chain with a term on the day (one query, for list pages)."""
-    from chainmap.models import LeadershipTerm
-
-    day = on or today()
-    return dict(
-        LeadershipTerm.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list("chain_id", "region_id")
-    )
+    terms = LeadershipTerm.objects.in_effect(on or today()).only("chain_id", "region_id", "starts_on")
+    if chain_ids is not None:
+        terms = terms.filter(chain_id__in=chain_ids)
+    return {chain_id: term.region_id for chain_id, term in terms_in_effect(terms).items()}
 
 
 def _leader_region(chain_id: int, on: dt.date | None, leader_region_id: int | None) -> int | None:
@@ -152,12 +149,15 @@ def can_propose_placement(*, user: Any, enterprise: Any) -> bool:
     return can_edit_profile(user=user, enterprise=enterprise) or can_edit_enterprise(user=user, enterprise=enterprise)
 
 
-def can_review_placement(*, user: Any, placement: Any, on: dt.date | None = None) -> bool:
+def can_review_placement(
+    *, user: Any, placement: Any, on: dt.date | None = None, leader_region_id: int | None = None
+) -> bool:
     """Confirm or reject a placement: officials of the enterprise's region, the chain's leader, the joint office.
-    Other regions' officials go through a change proposal instead."""
+    Other regions' officials go through a change proposal instead. List pages pass ``leader_region_id``
+    (from ``leading_region_ids``) to avoid a query per row."""
     if can_edit_enterprise(user=user, enterprise=placement.enterprise):
         return True
-    return can_edit_chain_map(user=user, chain_id=placement.node.chain_id, on=on)
+    return can_edit_chain_map(user=user, chain_id=placement.node.chain_id, on=on, leader_region_id=leader_region_id)
 
 
 # --- bottlenecks, challenges and projects -------------------------------------------------------
@@ -230,3 +230,21 @@ def can_import(*, user: Any, kind: str, chain_id: int | None = None, on: dt.date
 
 def can_export(*, user: Any) -> bool:
     return roles.is_official(user)
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+def can_change_user_active(*, user: Any, target: Any) -> bool:
+    """Deactivate or reactivate an account: the joint office, never their own account, and a
+    superuser's only when they are a superuser themselves."""
+    if not can_manage_users(user=user) or target.pk == user.pk:
+        return False
+    return bool(user.is_superuser or not target.is_superuser)
+
+
+def can_apply_import(*, user: Any, job: Any, on: dt.date | None = None) -> bool:
+    """Apply a checked import: its uploader only (history names them), while still allowed to import it."""
+    if user is None or user.pk != job.uploader_id:
+        return False
+    return can_import(user=user, kind=job.kind, chain_id=job.chain_id, on=on)

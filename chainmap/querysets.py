@@ -107,6 +107,22 @@ class TermQuerySet(models.QuerySet):
     def covering(self, day: date) -> TermQuerySet:
         return self.filter(starts_on__lte=day, ends_on__gte=day)
 
+    def in_effect(self, day: date) -> TermQuerySet:
+        """Candidates for the term in effect on ``day``: the calendar's term for the day, and any later
+        term the rotation job has already opened (``rotate_leadership --date`` run ahead of the calendar).
+        Pick the latest start per chain with ``terms_in_effect``."""
+        return self.filter(Q(starts_on__lte=day, ends_on__gte=day) | Q(opened_at__isnull=False, starts_on__gt=day))
+
+
+def terms_in_effect(terms: Any) -> dict[int, Any]:
+    """chain id → the term in effect, from an ``in_effect`` queryset (the latest start wins)."""
+    chosen: dict[int, Any] = {}
+    for term in terms:
+        held = chosen.get(term.chain_id)
+        if held is None or term.starts_on > held.starts_on:
+            chosen[term.chain_id] = term
+    return chosen
+
 
 class ProposalQuerySet(models.QuerySet):
     def visible_to(self, user: Any) -> ProposalQuerySet:

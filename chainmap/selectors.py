@@ -22,6 +22,7 @@ from chainmap.models import (
     OPEN_BOTTLENECK_STATUSES,
     QUALIFICATIONS,
     SEGMENT_ORDER,
+    WORKING_STATUSES,
     Bottleneck,
     CalendarEntry,
     CapabilityProfile,
@@ -34,6 +35,7 @@ from chainmap.models import (
     Node,
     NodeAssessment,
     Placement,
+    ProfileStatus,
     Region,
     RoundKind,
     Segment,
@@ -116,7 +118,11 @@ def _terms_by_chain(*, user: Any, chain_ids: Iterable[int], today: dt.date) -> d
         terms[term.chain_id].append(term)
     result: dict[int, TermInfo] = {}
     for chain_id, chain_terms in terms.items():
-        current = next((t for t in chain_terms if t.starts_on <= today <= t.ends_on), None)
+        # The calendar's term, unless the rotation job already opened a later one (see TermQuerySet.in_effect).
+        in_effect = [
+            t for t in chain_terms if t.starts_on <= today <= t.ends_on or (t.opened_at and t.starts_on > today)
+        ]
+        current = max(in_effect, key=lambda t: t.starts_on, default=None)
         following = None
         if current is not None:
             following = next((t for t in chain_terms if t.starts_on > current.ends_on), None)
@@ -465,25 +471,37 @@ class EnterprisePage:
     profile: CapabilityProfile | None
     offers: list[SupplyOffer]
     needs: list[TechnologyNeed]
+    # The working version (draft, submitted, returned), for those who may see it: its own members,
+    # its region's officials and the joint office (``visible_to``).
+    pending: CapabilityProfile | None = None
 
 
 def enterprise_page(*, user: Any, enterprise: Enterprise) -> EnterprisePage:
-    """Placements and the approved capability profile with its offers and needs: four queries."""
+    """Placements, the approved capability profile with its offers and needs, and the pending
+    version if the user may see it: four queries."""
     placements = list(
         Placement.objects.visible_to(user)
         .filter(enterprise=enterprise)
         .select_related("node", "node__chain")
         .order_by("node__chain__position", "node__code", "role")
     )
-    profile = (
-        CapabilityProfile.objects.visible_to(user).approved().filter(enterprise=enterprise).order_by("-version").first()
+    for placement in placements:
+        placement.enterprise = enterprise  # the permission rules read it: no query per row
+    versions = list(
+        CapabilityProfile.objects.visible_to(user)
+        .filter(enterprise=enterprise, status__in=[ProfileStatus.APPROVED, *WORKING_STATUSES])
+        .order_by("-version")
     )
+    profile = next((p for p in versions if p.status == ProfileStatus.APPROVED), None)
+    pending = next((p for p in versions if p.status != ProfileStatus.APPROVED), None)
     offers: list[SupplyOffer] = []
     needs: list[TechnologyNeed] = []
     if profile is not None:
         offers = list(profile.offers.select_related("node").order_by("pk"))
         needs = list(profile.needs.select_related("node").order_by("pk"))
-    return EnterprisePage(enterprise=enterprise, placements=placements, profile=profile, offers=offers, needs=needs)
+    return EnterprisePage(
+        enterprise=enterprise, placements=placements, profile=profile, offers=offers, needs=needs, pending=pending
+    )
 
 
 # --- chains list -------------------------------------------------------------------------------

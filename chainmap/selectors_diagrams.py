@@ -29,6 +29,7 @@ from chainmap.models import (
     Placement,
     Region,
 )
+from chainmap.querysets import terms_in_effect
 from chainmap.services.diagrams.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
 
 # Everything but the large columns: the page needs the SVG, never the PNG/PDF/DOT bytes.
@@ -48,8 +49,10 @@ def _regions() -> tuple[RegionInfo, ...]:
 
 
 def _leaders(chain_ids: Iterable[int], day: dt.date) -> dict[int, RegionInfo]:
-    terms = LeadershipTerm.objects.filter(chain_id__in=list(chain_ids)).covering(day).select_related("region")
-    return {term.chain_id: RegionInfo(term.region.code, term.region.name) for term in terms}
+    terms = LeadershipTerm.objects.filter(chain_id__in=list(chain_ids)).in_effect(day).select_related("region")
+    return {
+        chain_id: RegionInfo(term.region.code, term.region.name) for chain_id, term in terms_in_effect(terms).items()
+    }
 
 
 def _local_date(moment: dt.datetime | None, default: dt.date) -> dt.date:
@@ -228,9 +231,13 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(start_next) - dt.timedelta(microseconds=1)
 
 
-def _as_of(model: type, moment: dt.datetime) -> QuerySet:
-    """The latest historical row of each object at ``moment``, deletions dropped."""
+def rows_as_of(model: type, moment: dt.datetime) -> QuerySet:
+    """The latest historical row of each object at ``moment``, deletions dropped (shared with the
+    history pages, so the as-of list and the diff diagram agree)."""
     return model.history.filter(history_date__lte=moment).latest_of_each().exclude(history_type="-")
+
+
+_as_of = rows_as_of
 
 
 def chain_snapshot_as_of(*, chain_id: int, day: dt.date) -> DiagramSnapshot:
