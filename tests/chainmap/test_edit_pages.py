@@ -1,0 +1,269 @@
+"""Map editing and proposal pages: the permission matrix, buttons only for those who may use them,
+the conflict page, and the newcomer's walk-through (Tianjin proposes, Beijing approves)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chainmap import models as m
+from chainmap.services import proposals
+from tests import factories as f
+from tests.chainmap.mapfixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["joint_office", "bj_official", "tj_official", "he_official", "enterprise_member", "subscriber", None]
+
+
+def user_of(request, persona):
+    return request.getfixturevalue(persona) if persona else None
+
+
+@pytest.fixture
+def proposal(chain_map, tj_official):
+    return proposals.proposal_create(
+        chain_id=chain_map.chain.pk,
+        author=tj_official,
+        reason="天津调研：该环节应细化",
+        items=[{"operation": "rename_node", "node": "H2-UP-01", "name": "电解水制氢"}],
+    )
+
+
+# (persona, expected status) for GET of each editing page: leader and joint office edit, the other
+# officials propose, enterprises and subscribers see the chain but may not change it, anonymous logs in.
+EDIT_PAGE = {
+    "joint_office": 200,
+    "bj_official": 200,
+    "tj_official": 200,
+    "he_official": 200,
+    "enterprise_member": 403,
+    "subscriber": 403,
+    None: 302,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/chains/hydrogen/nodes/new/",
+        "/chains/hydrogen/edges/new/",
+        "/nodes/H2-UP-01/edit/",
+        "/nodes/H2-DOWN-01/delete/",
+        "EDGE",
+    ],
+)
+def test_edit_pages_permission_matrix(chain_map, client_for, request, persona, url):
+    if url == "EDGE":
+        url = f"/edges/{chain_map.up_mid.pk}/delete/"
+    response = client_for(user_of(request, persona)).get(url)
+    assert response.status_code == EDIT_PAGE[persona]
+
+
+def test_unknown_objects_are_404_for_officials(chain_map, client_for, bj_official):
+    client = client_for(bj_official)
+    assert client.get("/nodes/NOPE-01/edit/").status_code == 404
+    assert client.get("/edges/999999/delete/").status_code == 404
+    assert client.get("/proposals/999999/").status_code == 404
+
+
+PROPOSAL_PAGES = {
+    "joint_office": 200,
+    "bj_official": 200,
+    "tj_official": 200,
+    "he_official": 200,
+    "enterprise_member": 404,
+    "subscriber": 404,
+    None: 302,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_proposal_pages_permission_matrix(proposal, client_for, request, persona):
+    client = client_for(user_of(request, persona))
+    assert client.get("/proposals/").status_code == PROPOSAL_PAGES[persona]
+    assert client.get(f"/proposals/{proposal.pk}/").status_code == PROPOSAL_PAGES[persona]
+
+
+# Approving: the leader (BJ) and the joint office; never the author (TJ); HE sees it but may not (403);
+# enterprises and subscribers cannot see proposals at all (404).
+APPROVE = {
+    "joint_office": 302,
+    "bj_official": 302,
+    "tj_official": 403,
+    "he_official": 403,
+    "enterprise_member": 404,
+    "subscriber": 404,
+    None: 302,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_approve_permission_matrix_and_buttons(proposal, client_for, request, persona):
+    user = user_of(request, persona)
+    client = client_for(user)
+    page = client.get(f"/proposals/{proposal.pk}/")
+    response = client.post(f"/proposals/{proposal.pk}/approve/", {"comment": "同意"})
+    assert response.status_code == APPROVE[persona]
+    proposal.refresh_from_db()
+    if persona in ("joint_office", "bj_official"):
+        assert b"/approve/" in page.content and b"/reject/" in page.content
+        assert proposal.status == "approved"
+    else:
+        assert proposal.status == "open"
+        if page.status_code == 200:
+            assert b"/approve/" not in page.content and b"/reject/" not in page.content
+    if persona is None:
+        assert response["Location"].startswith("/login/")
+
+
+def test_the_official_of_the_region_that_led_yesterday_gets_403(proposal, client_for, bj_official):
+    import time_machine
+
+    from tests.chainmap.mapfixtures import at
+
+    with time_machine.travel(at(2026, 9, 1, 8), tick=True):
+        client = client_for(bj_official)
+        page = client.get(f"/proposals/{proposal.pk}/")
+        assert b"/approve/" not in page.content
+        assert client.post(f"/proposals/{proposal.pk}/approve/", {"comment": "同意"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("persona", "withdraw"),
+    [("tj_official", 302), ("bj_official", 403), ("he_official", 403), ("enterprise_member", 404)],
+)
+def test_only_the_author_withdraws(proposal, client_for, request, persona, withdraw):
+    client = client_for(request.getfixturevalue(persona))
+    page = client.get(f"/proposals/{proposal.pk}/")
+    assert client.post(f"/proposals/{proposal.pk}/withdraw/").status_code == withdraw
+    if page.status_code == 200:
+        assert (b"/withdraw/" in page.content) == (persona == "tj_official")
+
+
+@pytest.mark.parametrize(
+    ("persona", "buttons"),
+    [
+        ("bj_official", [b"Edit node", b"Delete node"]),
+        ("joint_office", [b"Edit node", b"Delete node"]),
+        ("tj_official", [b"Propose a change", b"Propose deletion"]),
+        ("enterprise_member", []),
+        ("subscriber", []),
+    ],
+)
+def test_the_node_page_shows_only_usable_buttons(chain_map, client_for, request, persona, buttons, settings):
+    settings.LANGUAGE_CODE = "en"
+    client = client_for(request.getfixturevalue(persona))
+    content = client.get("/nodes/H2-UP-01/", HTTP_ACCEPT_LANGUAGE="en").content
+    for button in buttons:
+        assert button in content
+    if not buttons:
+        assert b"/nodes/H2-UP-01/edit/" not in content and b"/nodes/H2-UP-01/delete/" not in content
+
+
+def test_the_chain_page_shows_add_buttons_to_officials_only(chain_map, client_for, bj_official, enterprise_member):
+    assert b"/chains/hydrogen/nodes/new/" in client_for(bj_official).get("/chains/hydrogen/").content
+    assert b"/chains/hydrogen/nodes/new/" not in client_for(enterprise_member).get("/chains/hydrogen/").content
+
+
+def test_a_direct_edit_needs_a_reason_and_names_the_field(chain_map, client_for, bj_official):
+    response = client_for(bj_official).post(
+        "/nodes/H2-UP-01/edit/", {"name": "电解水制氢", "segment": "up", "reason": "", "version": 1}
+    )
+    assert response.status_code == 400
+    assert "reason" in response.context["form"].errors
+    chain_map.up.refresh_from_db()
+    assert chain_map.up.name == "制氢"
+
+
+def test_two_officials_editing_the_same_node_the_second_gets_a_conflict_page(
+    chain_map, client_for, bj_official, joint_office
+):
+    first = client_for(joint_office).post(
+        "/nodes/H2-UP-01/edit/", {"name": "绿氢制备", "segment": "up", "reason": "联合办统一口径", "version": 1}
+    )
+    assert first.status_code == 302
+    second = client_for(bj_official).post(
+        "/nodes/H2-UP-01/edit/", {"name": "电解水制氢", "segment": "up", "reason": "北京口径", "version": 1}
+    )
+    assert second.status_code == 409
+    body = second.content.decode()
+    assert "联合办统一口径" in body and "绿氢制备" in body and "alice" in body
+    chain_map.up.refresh_from_db()
+    assert chain_map.up.name == "绿氢制备"
+    # Submitting again from the conflict page (which carries the current version) saves deliberately.
+    third = client_for(bj_official).post(
+        "/nodes/H2-UP-01/edit/", {"name": "电解水制氢", "segment": "up", "reason": "北京口径", "version": 2}
+    )
+    assert third.status_code == 302
+    chain_map.up.refresh_from_db()
+    assert chain_map.up.name == "电解水制氢" and chain_map.up.version == 3
+
+
+def test_deleting_a_node_with_enterprises_shows_why_and_offers_no_button(chain_map, client_for, bj_official):
+    f.PlacementFactory(node=chain_map.down, status="confirmed")
+    client = client_for(bj_official)
+    page = client.get("/nodes/H2-DOWN-01/delete/")
+    assert (
+        b"placement" in page.content
+        and b'type="submit"' not in page.content.split(b"<main")[1].split(b"lang-switch")[0]
+    )
+    response = client.post("/nodes/H2-DOWN-01/delete/", {"reason": "删除"})
+    assert response.status_code == 400
+    assert m.Node.objects.filter(code="H2-DOWN-01").exists()
+
+
+def test_the_newcomer_walk_through(chain_map, clock, client_for, tj_official, bj_official):
+    """Tianjin proposes a rename on a chain Beijing leads; Beijing approves the next day; the change shows
+    in the chain page, in the node's history and in the as-of view; after the term boundary the roles swap."""
+    from django.core.management import call_command
+
+    from tests.chainmap.mapfixtures import at
+
+    tj, bj = client_for(tj_official), client_for(bj_official)
+    response = tj.post(
+        "/nodes/H2-MID-01/edit/",
+        {"name": "质子交换膜燃料电池电堆", "segment": "mid", "reason": "与国标术语一致", "version": 1},
+    )
+    assert response.status_code == 302
+    proposal = m.ChangeProposal.objects.get()
+    assert response["Location"] == f"/proposals/{proposal.pk}/"
+    assert proposal.routed_to.code == "BJ"
+    assert f"/proposals/{proposal.pk}/".encode() in bj.get("/proposals/").content
+    clock.move_to(at(2026, 6, 16, 9))
+    tj, bj = client_for(tj_official), client_for(bj_official)  # a new working day, a new session
+    assert bj.post(f"/proposals/{proposal.pk}/approve/", {"comment": "同意"}).status_code == 302
+    assert "质子交换膜燃料电池电堆" in bj.get("/chains/hydrogen/").content.decode()
+    history = bj.get("/nodes/H2-MID-01/history/").content.decode()
+    assert "与国标术语一致" in history and "tj_official" in history
+    before = bj.get("/chains/hydrogen/as-of/?date=2026-06-15").content.decode()
+    after = bj.get("/chains/hydrogen/as-of/?date=2026-06-16").content.decode()
+    assert "燃料电池电堆" in before and "质子交换膜燃料电池电堆" not in before
+    assert "质子交换膜燃料电池电堆" in after
+
+    assert tj.get("/nodes/H2-MID-01/edit/").context["mode"] == "propose"
+    call_command("rotate_leadership", "--date", "2026-09-01")
+    assert tj.get("/nodes/H2-MID-01/edit/").context["mode"] == "direct"
+    assert bj.get("/nodes/H2-MID-01/edit/").context["mode"] == "propose"
+
+
+def test_proposal_list_query_budget(chain_map, client_for, bj_official, tj_official, he_official):
+    def make(n):
+        for i in range(n):
+            proposals.proposal_create(
+                chain_id=chain_map.chain.pk,
+                author=tj_official if i % 2 else he_official,
+                reason=f"理由{i}",
+                items=[{"operation": "add_node", "code": f"H2-UP-{50 + i:02d}", "name": f"节点{i}", "segment": "up"}],
+            )
+
+    client = client_for(bj_official)
+    make(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/proposals/").status_code == 200
+    make(18)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/proposals/").status_code == 200
+    assert len(many) == len(few) <= 14
