@@ -702,3 +702,18 @@ def test_the_diff_page_compares_two_dates_from_history(client_for, joint_office,
         assert download.status_code == 200 and download["Content-Type"] == "image/svg+xml"
         bad = client_for(joint_office).get(f"/chains/{chain.slug}/diff/?from=2026-10-25&to=2026-10-05")
         assert bad.status_code == 400 and "to_date" in bad.context["form"].errors
+
+
+def test_sanitized_svg_keeps_plain_svg_tags_after_another_library_claims_the_default_namespace():
+    import xml.etree.ElementTree as ET
+
+    from chainmap.services.diagrams.render import sanitize_svg
+
+    # openpyxl registers its spreadsheet namespace as the default prefix when it is imported.
+    ET.register_namespace("", "http://schemas.openxmlformats.org/spreadsheetml/2006/main")
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        b'<g><a xlink:href="/nodes/A-B/"><text>x</text></a></g></svg>'
+    )
+    out = sanitize_svg(svg)
+    assert out.startswith("<svg") and "ns0:" not in out and 'xlink:href="/nodes/A-B/"' in out

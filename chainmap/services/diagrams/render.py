@@ -216,8 +216,15 @@ def _render_wasm(source: str) -> bytes:
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", XLINK_NS)
+
+
+def _register_namespaces() -> None:
+    # The registry is process-global and other libraries (openpyxl) claim the default prefix for
+    # their own namespace; claim it back right before serializing, or the SVG comes out as ns0:svg.
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+
+
 PROLOG = re.compile(rb"\A(?:\s|<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->)*", re.DOTALL)
 SAFE_HREF = re.compile(r"/[A-Za-z0-9_\-./%~]*")
 DROP_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed", "image", "style", "use", "animate", "set"}
@@ -257,4 +264,5 @@ def sanitize_svg(svg: bytes) -> str:
             title.text = text
             link.insert(0, title)
     root.set("role", "img")
+    _register_namespaces()
     return ET.tostring(root, encoding="unicode")
