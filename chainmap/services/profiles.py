@@ -1,0 +1,381 @@
+"""The capability profile lifecycle: draft → submitted → returned / approved (→ superseded).
+
+An enterprise has at most one approved and one working (draft, submitted or returned) version;
+the database enforces both. Approved versions are never edited: a new working version is copied
+from the approved one, and approving it supersedes the old one in the same transaction.
+
+Every save of a profile, offer or need stores its tokens (``chainmap.services.text``), so
+matching reads cached tokens and never tokenizes at report time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chainmap import permissions
+from chainmap.exceptions import ConflictError
+from chainmap.models import (
+    WORKING_STATUSES,
+    CapabilityProfile,
+    Enterprise,
+    Node,
+    ProfileStatus,
+    SupplyOffer,
+    TechnologyNeed,
+)
+from chainmap.services import text
+
+# The profile fields an enterprise edits (the rest is lifecycle bookkeeping).
+PROFILE_FIELDS: tuple[str, ...] = ("products", "core_technologies", "capacity", "trl", "certifications")
+EDITABLE_STATUSES = (ProfileStatus.DRAFT, ProfileStatus.RETURNED)
+REVIEW_COMMENT_MAX = CapabilityProfile._meta.get_field("review_comment").max_length
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def _clean_text(model: type[Any], field: str, value: Any, *, required: bool = False, name: str = "") -> str:
+    """A text field's value, stripped; over-long or missing → ValidationError naming the field
+    (``name`` when the form calls it differently).
+
+    TextField's ``max_length`` is not enforced by the database, so it is checked here."""
+    field_name = name or field
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field_name: _("Enter text.")})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field_name: _("This field is required.")})
+    limit = model._meta.get_field(field).max_length
+    if limit is not None and len(value) > limit:
+        message = _("Ensure this value has at most %(limit)d characters (it has %(n)d).")
+        raise ValidationError({field_name: message % {"limit": limit, "n": len(value)}})
+    return value
+
+
+def _clean_trl(field: str, value: Any, *, required: bool) -> int | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationError({field: _("This field is required.")})
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise ValidationError({field: _("Enter a whole number from 1 to 9.")})
+    number = int(value)
+    if not 1 <= number <= 9:
+        raise ValidationError({field: _("Enter a whole number from 1 to 9.")})
+    return number
+
+
+def _node(node_id: Any) -> Node:
+    try:
+        return Node.objects.get(pk=int(node_id))
+    except (TypeError, ValueError, Node.DoesNotExist):
+        raise ValidationError({"node": _("Choose a node of a chain map.")}) from None
+
+
+def _collect(checks: dict[str, Any]) -> dict[str, Any]:
+    """Run each field's check; raise one ValidationError naming every bad field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for field, check in checks.items():
+        try:
+            values[field] = check()
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+# --- fetching with locks and rules -------------------------------------------------------------
+
+
+def _locked_profile(profile_id: int) -> CapabilityProfile:
+    # of=("self",): the enterprise row is read, not locked.
+    return (
+        CapabilityProfile.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "enterprise__region")
+        .get(pk=profile_id)
+    )
+
+
+def _editable_profile(*, profile_id: int, user: Any) -> CapabilityProfile:
+    profile = _locked_profile(profile_id)
+    if not permissions.can_edit_profile(user=user, enterprise=profile.enterprise):
+        raise PermissionDenied(_("Only the enterprise's own members edit its capability profile."))
+    if profile.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            {
+                "status": _("Only a draft or returned version can be changed; this one is %(status)s.")
+                % {"status": profile.get_status_display()}
+            }
+        )
+    return profile
+
+
+def _reviewable_profile(*, profile_id: int, reviewer: Any) -> CapabilityProfile:
+    profile = _locked_profile(profile_id)
+    if profile.status != ProfileStatus.SUBMITTED:
+        raise ValidationError({"status": _("Only a submitted version can be reviewed.")})
+    if not permissions.can_review_profile(user=reviewer, profile=profile):
+        raise PermissionDenied(_("Only officials of the enterprise's region or the joint office review its profile."))
+    return profile
+
+
+def _store_tokens(profile: CapabilityProfile) -> None:
+    """Tokens of the version and of each of its offers and needs (a handful of rows)."""
+    profile.tokens = text.tokens_refresh_profile(profile_id=profile.pk)
+    for offer_id in profile.offers.values_list("pk", flat=True):
+        text.tokens_refresh_offer(offer_id=offer_id)
+    for need_id in profile.needs.values_list("pk", flat=True):
+        text.tokens_refresh_need(need_id=need_id)
+
+
+def _touch(profile: CapabilityProfile) -> None:
+    """A change to an offer or need is a change to the version (its ``updated_at``)."""
+    CapabilityProfile.objects.filter(pk=profile.pk).update(updated_at=timezone.now())
+
+
+# --- the lifecycle -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def profile_start_draft(*, enterprise_id: int, user: Any) -> CapabilityProfile:
+    """The enterprise's working version: the existing one, or a new draft copied from the approved
+    version (with its offers and needs), or an empty first draft."""
+    # Locking the enterprise serializes two "start" clicks: only one new version is made.
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
+    if not permissions.can_edit_profile(user=user, enterprise=enterprise):
+        raise PermissionDenied(_("Only the enterprise's own members edit its capability profile."))
+    working = CapabilityProfile.objects.filter(enterprise=enterprise, status__in=WORKING_STATUSES).first()
+    if working is not None:
+        return working
+    approved = CapabilityProfile.objects.filter(enterprise=enterprise, status=ProfileStatus.APPROVED).first()
+    last = CapabilityProfile.objects.filter(enterprise=enterprise).aggregate(v=Max("version"))["v"] or 0
+    fields = {field: getattr(approved, field) for field in PROFILE_FIELDS} if approved else {}
+    draft = CapabilityProfile.objects.create(
+        enterprise=enterprise, version=last + 1, status=ProfileStatus.DRAFT, **fields
+    )
+    if approved is not None:
+        copied_fields = ("node_id", "title", "description")
+        SupplyOffer.objects.bulk_create(
+            SupplyOffer(profile=draft, trl=offer.trl, **{f: getattr(offer, f) for f in copied_fields})
+            for offer in approved.offers.order_by("pk")
+        )
+        TechnologyNeed.objects.bulk_create(
+            TechnologyNeed(
+                profile=draft,
+                is_bottleneck=need.is_bottleneck,
+                status=need.status,
+                **{f: getattr(need, f) for f in copied_fields},
+            )
+            for need in approved.needs.order_by("pk")
+        )
+    _store_tokens(draft)
+    return draft
+
+
+@transaction.atomic
+def profile_update(
+    *, profile_id: int, user: Any, expected_edit_version: int, changes: dict[str, Any]
+) -> CapabilityProfile:
+    """Change the profile fields of a draft or returned version; a stale ``expected_edit_version``
+    (someone saved meanwhile) raises ConflictError and writes nothing."""
+    profile = _editable_profile(profile_id=profile_id, user=user)
+    unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    if profile.edit_version != expected_edit_version:
+        raise ConflictError(
+            current=profile,
+            expected_version=expected_edit_version,
+            changes=[
+                {
+                    "user": None,
+                    "at": profile.updated_at,
+                    "reason": "",
+                    "fields": [(field, None, getattr(profile, field)) for field in PROFILE_FIELDS],
+                }
+            ],
+        )
+    checks: dict[str, Any] = {}
+    for field, value in changes.items():
+        if field == "trl":
+            checks[field] = lambda value=value: _clean_trl("trl", value, required=True)
+        else:
+            checks[field] = lambda field=field, value=value: _clean_text(CapabilityProfile, field, value)
+    for field, value in _collect(checks).items():
+        setattr(profile, field, value)
+    profile.edit_version += 1
+    profile.save()
+    text.tokens_refresh_profile(profile_id=profile.pk)
+    profile.refresh_from_db(fields=["tokens"])
+    return profile
+
+
+@transaction.atomic
+def offer_save(
+    *,
+    profile_id: int,
+    user: Any,
+    node_id: int,
+    title: str,
+    description: str = "",
+    trl: int | None = None,
+    offer_id: int | None = None,
+) -> SupplyOffer:
+    """Add a supply offer to a draft or returned version, or change one of its offers."""
+    profile = _editable_profile(profile_id=profile_id, user=user)
+    offer = SupplyOffer(profile=profile)
+    if offer_id is not None:
+        offer = SupplyOffer.objects.filter(pk=offer_id, profile=profile).first()
+        if offer is None:
+            raise ValidationError({"offer": _("This offer is not part of the version.")})
+    values = _collect(
+        {
+            "node": lambda: _node(node_id),
+            "title": lambda: _clean_text(SupplyOffer, "title", title, required=True),
+            "description": lambda: _clean_text(SupplyOffer, "description", description),
+            "trl": lambda: _clean_trl("trl", trl, required=False),
+        }
+    )
+    for field, value in values.items():
+        setattr(offer, field, value)
+    offer.save()
+    text.tokens_refresh_offer(offer_id=offer.pk)
+    offer.refresh_from_db(fields=["tokens"])
+    _touch(profile)
+    return offer
+
+
+@transaction.atomic
+def offer_delete(*, offer_id: int, user: Any) -> None:
+    profile_id = SupplyOffer.objects.filter(pk=offer_id).values_list("profile_id", flat=True).first()
+    if profile_id is None:
+        raise ValidationError({"offer": _("This offer does not exist.")})
+    profile = _editable_profile(profile_id=profile_id, user=user)
+    SupplyOffer.objects.filter(pk=offer_id, profile=profile).delete()
+    _touch(profile)
+
+
+@transaction.atomic
+def need_save(
+    *,
+    profile_id: int,
+    user: Any,
+    node_id: int,
+    title: str,
+    description: str = "",
+    is_bottleneck: bool = False,
+    status: str = TechnologyNeed.Status.OPEN,
+    need_id: int | None = None,
+) -> TechnologyNeed:
+    """Add a technology need to a draft or returned version, or change one of its needs."""
+    profile = _editable_profile(profile_id=profile_id, user=user)
+    need = TechnologyNeed(profile=profile)
+    if need_id is not None:
+        need = TechnologyNeed.objects.filter(pk=need_id, profile=profile).first()
+        if need is None:
+            raise ValidationError({"need": _("This need is not part of the version.")})
+
+    def clean_status() -> str:
+        if status not in TechnologyNeed.Status.values:
+            raise ValidationError({"status": _("Choose a valid status.")})
+        return status
+
+    values = _collect(
+        {
+            "node": lambda: _node(node_id),
+            "title": lambda: _clean_text(TechnologyNeed, "title", title, required=True),
+            "description": lambda: _clean_text(TechnologyNeed, "description", description),
+            "status": clean_status,
+        }
+    )
+    for field, value in values.items():
+        setattr(need, field, value)
+    need.is_bottleneck = bool(is_bottleneck)
+    need.save()
+    text.tokens_refresh_need(need_id=need.pk)
+    need.refresh_from_db(fields=["tokens"])
+    _touch(profile)
+    return need
+
+
+@transaction.atomic
+def need_delete(*, need_id: int, user: Any) -> None:
+    profile_id = TechnologyNeed.objects.filter(pk=need_id).values_list("profile_id", flat=True).first()
+    if profile_id is None:
+        raise ValidationError({"need": _("This need does not exist.")})
+    profile = _editable_profile(profile_id=profile_id, user=user)
+    TechnologyNeed.objects.filter(pk=need_id, profile=profile).delete()
+    _touch(profile)
+
+
+@transaction.atomic
+def profile_submit(*, profile_id: int, user: Any) -> CapabilityProfile:
+    """Send a draft or returned version to the region's officials for review."""
+    profile = _editable_profile(profile_id=profile_id, user=user)
+    if not (profile.products.strip() or profile.core_technologies.strip()):
+        raise ValidationError({"products": _("Describe the products or the core technologies before submitting.")})
+    profile.status = ProfileStatus.SUBMITTED
+    profile.submitted_at = timezone.now()
+    profile.submitted_by = user
+    profile.edit_version += 1
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def profile_withdraw(*, profile_id: int, user: Any) -> CapabilityProfile:
+    """Take a submitted version back to draft (before it is reviewed), to change it."""
+    profile = _locked_profile(profile_id)
+    if not permissions.can_edit_profile(user=user, enterprise=profile.enterprise):
+        raise PermissionDenied(_("Only the enterprise's own members edit its capability profile."))
+    if profile.status != ProfileStatus.SUBMITTED:
+        raise ValidationError({"status": _("Only a submitted version can be withdrawn.")})
+    profile.status = ProfileStatus.DRAFT
+    profile.edit_version += 1
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def profile_approve(*, profile_id: int, reviewer: Any, comment: str = "") -> CapabilityProfile:
+    """Approve a submitted version: it becomes the one matching uses; the previously approved
+    version becomes superseded (first, so the one-approved constraint holds at every statement)."""
+    profile = _reviewable_profile(profile_id=profile_id, reviewer=reviewer)
+    comment = _clean_text(CapabilityProfile, "review_comment", comment, name="comment")
+    CapabilityProfile.objects.filter(enterprise_id=profile.enterprise_id, status=ProfileStatus.APPROVED).update(
+        status=ProfileStatus.SUPERSEDED, updated_at=timezone.now()
+    )
+    # With today's user dictionary, so the version matching starts using has current tokens.
+    _store_tokens(profile)
+    profile.status = ProfileStatus.APPROVED
+    profile.reviewed_at = timezone.now()
+    profile.reviewed_by = reviewer
+    profile.review_comment = comment
+    profile.edit_version += 1
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def profile_return(*, profile_id: int, reviewer: Any, comment: str) -> CapabilityProfile:
+    """Send a submitted version back to the enterprise with a comment saying what to change."""
+    profile = _reviewable_profile(profile_id=profile_id, reviewer=reviewer)
+    comment = _clean_text(CapabilityProfile, "review_comment", comment, required=True, name="comment")
+    profile.status = ProfileStatus.RETURNED
+    profile.reviewed_at = timezone.now()
+    profile.reviewed_by = reviewer
+    profile.review_comment = comment
+    profile.edit_version += 1
+    profile.save()
+    return profile
