@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from chainmap import roles
+from chainmap import permissions, roles, selectors_history
 from chainmap.models import Chain, Cluster, Diagram, DiagramKind
 from chainmap.services import diagrams
 from chainmap.services.diagrams.render import CONTENT_TYPES
@@ -128,6 +128,15 @@ def chain_diff(request: HttpRequest, slug: str) -> HttpResponse:
     diagram = diagrams.diagram_diff_get(chain_id=chain.pk, from_date=start, to_date=end)
     context.update(diagram_context(subject="diff", obj=chain, diagram=diagram, from_date=start, to_date=end))
     context["form"] = form
+    if permissions.can_view_history(user=request.user):
+        # The listed changes name enterprises and reasons: history, so officials only.
+        changes = selectors_history.chain_changes(chain_id=chain.pk, from_date=start, to_date=end)
+        context["changes"] = changes
+        context["sections"] = [
+            (_("Nodes"), changes.nodes),
+            (_("Supply relations"), changes.edges),
+            (_("Confirmed placements"), changes.placements),
+        ]
     return render(request, "chainmap/diagram_diff.html", context)
 
 
