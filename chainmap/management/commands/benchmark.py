@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-SECTIONS = ("diagrams", "matching")
+SECTIONS = ("diagrams", "matching", "report")
 
 
 class Command(BaseCommand):

@@ -1,0 +1,37 @@
+"""``{% report_section round %}``: a round's report status, links, build button and deliveries.
+
+Two queries (the report, its deliveries) whatever the number of recipients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from chainmap import permissions
+from chainmap.models import Delivery, Report
+
+register = template.Library()
+
+RESENDABLE = (Delivery.Status.FAILED, Delivery.Status.SENT)
+
+
+@register.inclusion_tag("chainmap/reports/_section.html", takes_context=True)
+def report_section(context: template.Context, matching_round: Any) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    report = Report.objects.filter(round_id=matching_round.pk).defer("snapshot", "html").first()
+    rows = []
+    if report is not None:
+        for delivery in Delivery.objects.filter(report=report).order_by("email"):
+            allowed = delivery.status in RESENDABLE and permissions.can_resend_delivery(user=user, delivery=delivery)
+            rows.append({"delivery": delivery, "can_resend": allowed})
+    return {
+        "round": matching_round,
+        "report": report,
+        "ready": report is not None and report.status == Report.Status.READY and bool(report.pdf),
+        "can_build": permissions.can_run_round(user=user),
+        "deliveries": rows,
+        "any_resend": any(row["can_resend"] for row in rows),
+        "csrf_token": context.get("csrf_token"),
+    }
