@@ -11,6 +11,7 @@ from chainmap.models.bottlenecks import (
 from chainmap.models.chains import GAP_LEVELS, SEGMENT_ORDER, Chain, Cluster, Edge, Level, Node, NodeAssessment, Segment
 from chainmap.models.diagrams import Diagram, DiagramEngine, DiagramKind, DiagramStatus
 from chainmap.models.enterprises import QUALIFICATIONS, Enterprise, Placement
+from chainmap.models.imports import ImportFormat, ImportJob, ImportKind, ImportStatus
 from chainmap.models.leadership import LeadershipTerm, RotationRule
 from chainmap.models.matching import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus
 from chainmap.models.profiles import WORKING_STATUSES, CapabilityProfile, ProfileStatus, SupplyOffer, TechnologyNeed
@@ -40,6 +41,10 @@ __all__ = [
     "DiagramStatus",
     "Edge",
     "Enterprise",
+    "ImportFormat",
+    "ImportJob",
+    "ImportKind",
+    "ImportStatus",
     "LeadershipTerm",
     "Level",
     "LiaisonLevel",
