@@ -1,0 +1,542 @@
+"""API representations (read) and one input serializer per write.
+
+Read serializers never query by themselves: views fetch what they show with ``select_related`` /
+``prefetch_related`` (the list endpoints' query budgets depend on it). Input serializers only parse and
+bound the input; services decide and write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chainmap import models as m
+from chainmap.models.chains import EdgeKind
+from chainmap.models.profiles import NeedStatus
+from chainmap.models.proposals import Operation
+
+REASON_MAX = 2000
+
+
+def reason_field() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=REASON_MAX, help_text="Why the change is made; recorded in the history.", trim_whitespace=True
+    )
+
+
+# --- regions, chains, clusters -------------------------------------------------------------------
+
+
+class SubRegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = m.SubRegion
+        fields = ["id", "name", "kind"]
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    subregions = SubRegionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = m.Region
+        fields = ["id", "code", "name", "name_en", "stage", "role", "position", "subregions"]
+
+
+class ChainSerializer(serializers.ModelSerializer):
+    leading_region = serializers.SerializerMethodField(help_text="Code of the region leading the chain today.")
+
+    class Meta:
+        model = m.Chain
+        fields = ["id", "code", "slug", "name", "name_en", "description", "position", "leading_region"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_leading_region(self, obj: m.Chain) -> str | None:
+        # The view puts chain id → region code for today in the context (one query for the page).
+        return self.context.get("leaders", {}).get(obj.pk)
+
+
+class ClusterSerializer(serializers.ModelSerializer):
+    chains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+
+    class Meta:
+        model = m.Cluster
+        fields = ["id", "code", "slug", "name", "name_en", "description", "tier", "position", "chains"]
+
+
+# --- nodes and edges -----------------------------------------------------------------------------
+
+
+class NodeSerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    parent = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+
+    class Meta:
+        model = m.Node
+        fields = [
+            "id",
+            "chain",
+            "code",
+            "name",
+            "segment",
+            "parent",
+            "description",
+            "key_technologies",
+            "position",
+            "version",
+        ]
+
+
+class EdgeSerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    source = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    target = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.Edge
+        fields = ["id", "chain", "source", "target", "kind", "note", "version"]
+
+
+class ChainMapSerializer(serializers.Serializer):
+    chain = ChainSerializer()
+    nodes = NodeSerializer(many=True)
+    edges = EdgeSerializer(many=True)
+
+
+class NodeCreateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=100)
+    segment = serializers.ChoiceField(choices=m.Segment.choices)
+    parent = serializers.CharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    reason = reason_field()
+
+
+class NodeUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    segment = serializers.ChoiceField(choices=m.Segment.choices)
+    parent = serializers.CharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    position = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    reason = reason_field()
+
+
+class EdgeCreateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    source = serializers.CharField(max_length=40, help_text="Source node code.")
+    target = serializers.CharField(max_length=40, help_text="Target node code.")
+    kind = serializers.ChoiceField(choices=EdgeKind.choices, default=EdgeKind.COMPONENT)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = reason_field()
+
+
+class EdgeUpdateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EdgeKind.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = reason_field()
+
+
+# --- enterprises and placements ------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.Serializer):
+    name = serializers.CharField(source="contact_name")
+    phone = serializers.CharField(source="contact_phone")
+    email = serializers.CharField(source="contact_email")
+
+
+class EnterpriseSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    subregion = serializers.SlugRelatedField(read_only=True, slug_field="name", allow_null=True)
+    contact = serializers.SerializerMethodField(
+        help_text="Private contact details; null unless you may see them (own region, own enterprise, joint office)."
+    )
+
+    class Meta:
+        model = m.Enterprise
+        fields = [
+            "id",
+            "credit_code",
+            "name",
+            "region",
+            "subregion",
+            "size",
+            "is_high_tech",
+            "is_tech_sme",
+            "is_specialized",
+            "is_little_giant",
+            "is_single_champion",
+            "is_listed",
+            "founded_year",
+            "description",
+            "website",
+            "contact",
+            "version",
+        ]
+
+    @extend_schema_field(ContactSerializer(allow_null=True))
+    def get_contact(self, obj: m.Enterprise) -> dict[str, Any] | None:
+        from chainmap import permissions
+
+        request = self.context.get("request")
+        if request is None or not permissions.can_view_enterprise_contacts(user=request.user, enterprise=obj):
+            return None
+        return ContactSerializer(obj).data
+
+
+class PlacementSerializer(serializers.ModelSerializer):
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    node_code = serializers.CharField(source="node.code", read_only=True)
+
+    class Meta:
+        model = m.Placement
+        fields = [
+            "id",
+            "enterprise",
+            "enterprise_name",
+            "node",
+            "node_code",
+            "role",
+            "evidence",
+            "status",
+            "reviewed_at",
+            "review_comment",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class PlacementCreateSerializer(serializers.Serializer):
+    enterprise = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Enterprise id.")
+    node = serializers.CharField(max_length=40, help_text="Node code.")
+    role = serializers.ChoiceField(choices=m.Placement.Role.choices, default=m.Placement.Role.PRODUCT)
+    evidence = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlacementReviewSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[(m.Placement.Status.CONFIRMED, "confirmed"), (m.Placement.Status.REJECTED, "rejected")]
+    )
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- profiles ------------------------------------------------------------------------------------
+
+
+class SupplyOfferSerializer(serializers.ModelSerializer):
+    node = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.SupplyOffer
+        fields = ["id", "node", "title", "description", "trl"]
+
+
+class TechnologyNeedSerializer(serializers.ModelSerializer):
+    node = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.TechnologyNeed
+        fields = ["id", "node", "title", "description", "is_bottleneck", "status"]
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    offers = SupplyOfferSerializer(many=True, read_only=True)
+    needs = TechnologyNeedSerializer(many=True, read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+
+    class Meta:
+        model = m.CapabilityProfile
+        fields = [
+            "id",
+            "enterprise",
+            "enterprise_name",
+            "version",
+            "status",
+            "products",
+            "core_technologies",
+            "capacity",
+            "trl",
+            "certifications",
+            "submitted_at",
+            "reviewed_at",
+            "review_comment",
+            "edit_version",
+            "offers",
+            "needs",
+        ]
+        read_only_fields = fields
+
+
+class OfferInputSerializer(serializers.Serializer):
+    node = serializers.CharField(max_length=40, help_text="Node code.")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    trl = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True, default=None)
+
+
+class NeedInputSerializer(serializers.Serializer):
+    node = serializers.CharField(max_length=40, help_text="Node code.")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    is_bottleneck = serializers.BooleanField(required=False, default=False)
+    status = serializers.ChoiceField(choices=NeedStatus.choices, required=False, default=NeedStatus.OPEN)
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    products = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    core_technologies = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    capacity = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    trl = serializers.IntegerField(min_value=1, max_value=9, required=False)
+    certifications = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    offers = OfferInputSerializer(many=True, required=False, max_length=200)
+    needs = NeedInputSerializer(many=True, required=False, max_length=200)
+
+
+class ProfileReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+# --- leadership and proposals --------------------------------------------------------------------
+
+
+class LeadershipTermSerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    region = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.LeadershipTerm
+        fields = ["id", "chain", "region", "starts_on", "ends_on", "opened_at", "closed_at"]
+
+
+class ProposalItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = m.ProposalItem
+        fields = ["position", "operation", "payload", "node", "edge", "placement"]
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    author = serializers.CharField(source="author.username", read_only=True)
+    author_region = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+    routed_to = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    reviewer = serializers.SlugRelatedField(read_only=True, slug_field="username", allow_null=True)
+    items = ProposalItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = m.ChangeProposal
+        fields = [
+            "id",
+            "chain",
+            "author",
+            "author_region",
+            "routed_to",
+            "title",
+            "reason",
+            "status",
+            "reviewer",
+            "reviewed_at",
+            "review_comment",
+            "stale_details",
+            "reverts",
+            "created_at",
+            "items",
+        ]
+
+
+class ProposalItemInputSerializer(serializers.Serializer):
+    """One change, by natural keys. Which keys an operation needs: see ``chainmap.services.proposals``."""
+
+    operation = serializers.ChoiceField(choices=Operation.choices)
+    code = serializers.CharField(max_length=40, required=False)
+    name = serializers.CharField(max_length=100, required=False)
+    segment = serializers.ChoiceField(choices=m.Segment.choices, required=False)
+    parent = serializers.CharField(max_length=40, required=False, allow_null=True)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    node = serializers.CharField(max_length=40, required=False)
+    source = serializers.CharField(max_length=40, required=False)
+    target = serializers.CharField(max_length=40, required=False)
+    kind = serializers.ChoiceField(choices=EdgeKind.choices, required=False)
+    placement = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class ProposalCreateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    title = serializers.CharField(max_length=200)
+    reason = reason_field()
+    items = ProposalItemInputSerializer(many=True, min_length=1, max_length=200)
+
+
+class ReviewCommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RejectSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000)
+
+
+class RevertSerializer(serializers.Serializer):
+    reason = reason_field()
+
+
+# --- bottlenecks ---------------------------------------------------------------------------------
+
+
+class BottleneckSerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    raised_by = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    nodes = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.Bottleneck
+        fields = [
+            "id",
+            "chain",
+            "code",
+            "title",
+            "description",
+            "raised_by",
+            "severity",
+            "mechanism",
+            "status",
+            "target_date",
+            "nodes",
+            "version",
+        ]
+
+
+class BottleneckCreateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    code = serializers.CharField(max_length=20)
+    title = serializers.CharField(max_length=200)
+    raised_by = serializers.SlugRelatedField(slug_field="code", queryset=m.Region.objects.all())
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=m.Bottleneck.Severity.choices, required=False)
+    mechanism = serializers.ChoiceField(choices=m.Mechanism.choices, required=False, allow_blank=True)
+    target_date = serializers.DateField(required=False, allow_null=True)
+    nodes = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=100, help_text="Node codes."
+    )
+    reason = reason_field()
+
+
+class BottleneckUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=m.Bottleneck.Severity.choices, required=False)
+    mechanism = serializers.ChoiceField(choices=m.Mechanism.choices, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=m.BottleneckStatus.choices, required=False)
+    target_date = serializers.DateField(required=False, allow_null=True)
+    nodes = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=100, help_text="Node codes."
+    )
+    reason = reason_field()
+
+
+# --- matching rounds, matches, reports, subscriptions --------------------------------------------
+
+
+class MatchingRoundSerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
+    cluster = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
+
+    class Meta:
+        model = m.MatchingRound
+        fields = [
+            "id",
+            "kind",
+            "period",
+            "chain",
+            "cluster",
+            "status",
+            "opened_at",
+            "matched_at",
+            "held_on",
+            "closed_at",
+        ]
+
+
+class RoundActionSerializer(serializers.Serializer):
+    held_on = serializers.DateField(required=False, allow_null=True, help_text="For 'hold': the meeting date.")
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    bottleneck = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+
+    class Meta:
+        model = m.Match
+        fields = [
+            "id",
+            "round",
+            "bottleneck",
+            "need",
+            "profile",
+            "offer",
+            "enterprise",
+            "enterprise_name",
+            "rank",
+            "score",
+            "components",
+            "matched_terms",
+            "outcome",
+            "outcome_note",
+            "outcome_at",
+        ]
+
+
+class MatchOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=m.Outcome.choices)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = m.Delivery
+        fields = ["email", "language", "status", "attempts", "sent_at"]
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    pdf_url = serializers.SerializerMethodField()
+    xlsx_url = serializers.SerializerMethodField()
+    deliveries = DeliverySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = m.Report
+        fields = ["id", "round", "status", "built_at", "pdf_url", "xlsx_url", "deliveries"]
+
+    def _url(self, obj: m.Report, kind: str) -> str | None:
+        if not getattr(obj, kind):
+            return None
+        url = reverse(f"api:report-{kind}", kwargs={"pk": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_pdf_url(self, obj: m.Report) -> str | None:
+        return self._url(obj, "pdf")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_xlsx_url(self, obj: m.Report) -> str | None:
+        return self._url(obj, "xlsx")
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", read_only=True)
+    chains = serializers.SlugRelatedField(many=True, slug_field="slug", queryset=m.Chain.objects.all())
+    clusters = serializers.SlugRelatedField(many=True, slug_field="slug", queryset=m.Cluster.objects.all())
+    regions = serializers.SlugRelatedField(many=True, slug_field="code", queryset=m.Region.objects.all())
+
+    class Meta:
+        model = m.Subscription
+        fields = ["id", "user", "chains", "clusters", "regions", "language", "is_active"]
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class BinaryField(serializers.Field):
+    """Schema marker for file downloads."""

@@ -1,0 +1,17 @@
+"""Projects API under /api/ (namespace ``projects-api``), included by config/urls.py."""
+
+from __future__ import annotations
+
+from rest_framework.routers import SimpleRouter
+
+from projects.api import views
+
+app_name = "projects-api"
+
+router = SimpleRouter(trailing_slash=True)
+router.register("challenges", views.ChallengeViewSet, basename="challenge")
+router.register("applications", views.ApplicationViewSet, basename="application")
+router.register("projects", views.JointProjectViewSet, basename="project")
+router.register("milestones", views.MilestoneViewSet, basename="milestone")
+
+urlpatterns = router.urls
