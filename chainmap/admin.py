@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -11,6 +13,20 @@ from chainmap import models as m
 
 class ReadOnlyTimestamps:
     readonly_fields: tuple[str, ...] = ("created_at", "updated_at")
+
+
+class ThroughServicesOnly:
+    """Chain data changes only through the pages, API and imports, which ask for a reason, check the
+    version and the chain leader's rights; the admin shows these rows and their history, read-only."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 class SubRegionInline(admin.TabularInline):
@@ -58,7 +74,7 @@ class AssessmentInline(admin.TabularInline):
 
 
 @admin.register(m.Node)
-class NodeAdmin(ReadOnlyTimestamps, SimpleHistoryAdmin):
+class NodeAdmin(ThroughServicesOnly, ReadOnlyTimestamps, SimpleHistoryAdmin):
     list_display = ("code", "name", "chain", "segment", "parent", "version")
     list_filter = ("chain", "segment")
     search_fields = ("code", "name", "key_technologies")
@@ -77,7 +93,7 @@ class NodeAssessmentAdmin(ReadOnlyTimestamps, SimpleHistoryAdmin):
 
 
 @admin.register(m.Edge)
-class EdgeAdmin(ReadOnlyTimestamps, SimpleHistoryAdmin):
+class EdgeAdmin(ThroughServicesOnly, ReadOnlyTimestamps, SimpleHistoryAdmin):
     list_display = ("chain", "source", "target", "kind")
     list_filter = ("chain", "kind")
     search_fields = ("source__code", "source__name", "target__code", "target__name")
@@ -114,7 +130,7 @@ class EnterpriseAdmin(ReadOnlyTimestamps, SimpleHistoryAdmin):
 
 
 @admin.register(m.Placement)
-class PlacementAdmin(ReadOnlyTimestamps, SimpleHistoryAdmin):
+class PlacementAdmin(ThroughServicesOnly, ReadOnlyTimestamps, SimpleHistoryAdmin):
     list_display = ("enterprise", "node", "role", "status")
     list_filter = ("status", "role", "node__chain")
     search_fields = ("enterprise__name", "enterprise__credit_code", "node__code", "node__name")
@@ -179,7 +195,7 @@ class RotationRuleAdmin(ReadOnlyTimestamps, admin.ModelAdmin):
 
 
 @admin.register(m.LeadershipTerm)
-class LeadershipTermAdmin(ReadOnlyTimestamps, SimpleHistoryAdmin):
+class LeadershipTermAdmin(ThroughServicesOnly, ReadOnlyTimestamps, SimpleHistoryAdmin):
     list_display = ("chain", "region", "starts_on", "ends_on", "handover_sent_at")
     list_filter = ("chain", "region")
     date_hierarchy = "starts_on"
@@ -193,7 +209,7 @@ class ProposalItemInline(admin.TabularInline):
 
 
 @admin.register(m.ChangeProposal)
-class ChangeProposalAdmin(ReadOnlyTimestamps, admin.ModelAdmin):
+class ChangeProposalAdmin(ThroughServicesOnly, ReadOnlyTimestamps, admin.ModelAdmin):
     list_display = ("title", "chain", "author", "routed_to", "status", "created_at")
     list_filter = ("status", "chain", "routed_to")
     search_fields = ("title", "reason")
@@ -203,7 +219,7 @@ class ChangeProposalAdmin(ReadOnlyTimestamps, admin.ModelAdmin):
 
 
 @admin.register(m.Bottleneck)
-class BottleneckAdmin(ReadOnlyTimestamps, SimpleHistoryAdmin):
+class BottleneckAdmin(ThroughServicesOnly, ReadOnlyTimestamps, SimpleHistoryAdmin):
     list_display = ("code", "title", "chain", "raised_by", "severity", "mechanism", "status", "target_date")
     list_filter = ("chain", "status", "mechanism", "severity", "raised_by")
     search_fields = ("code", "title", "description")
@@ -274,3 +290,39 @@ class MembershipAdmin(ReadOnlyTimestamps, admin.ModelAdmin):
     search_fields = ("user__username", "user__first_name", "user__last_name", "enterprise__name")
     list_select_related = ("user", "region", "enterprise")
     autocomplete_fields = ("enterprise",)
+
+
+from chainmap import admin_accounts  # noqa: E402, F401  (re-registers User with the deactivate action)
+
+
+@admin.register(m.ImportJob)
+class ImportJobAdmin(ReadOnlyTimestamps, admin.ModelAdmin):
+    """Read-only record of spreadsheet imports: applying one goes through the import page, never here."""
+
+    list_display = ("created_at", "uploader", "kind", "chain", "file_name", "status", "progress_total")
+    list_filter = ("kind", "status", "chain")
+    search_fields = ("file_name", "reason", "uploader__username")
+    list_select_related = ("uploader", "chain")
+    exclude = ("content",)
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "uploader",
+        "kind",
+        "chain",
+        "file_name",
+        "file_format",
+        "reason",
+        "status",
+        "progress_done",
+        "progress_total",
+        "preview",
+        "errors",
+        "applied_at",
+    )
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

@@ -61,5 +61,11 @@ def render_all_diagrams() -> int:
         count += 1
     return count
 
+
 # The other areas' tasks: imported here so that autodiscovery registers them.
-from chainmap import tasks_imports, tasks_leadership, tasks_reports  # noqa: E402, F401
+from chainmap import (  # noqa: E402, F401
+    tasks_imports,
+    tasks_leadership,
+    tasks_reports,
+    tasks_rounds,
+)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("chainmap.urls_profiles")),
     path("", include("chainmap.urls_history")),
     path("", include("chainmap.urls_matching")),
+    path("", include("chainmap.urls_reports")),
     path("", include("chainmap.urls_imports")),
     path("", include("chainmap.urls_accounts")),
 ]

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from chainmap import permissions, selectors
+from chainmap import permissions, selectors, selectors_profiles, selectors_rounds, selectors_todo
 from chainmap.forms import EnterpriseFilterForm
+from chainmap.forms_profiles import PlacementProposeForm
 from chainmap.models import Chain
 from chainmap.validators import normalize_credit_code
 
@@ -24,8 +25,16 @@ def _is_htmx_partial(request: HttpRequest) -> bool:
 
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = selectors.dashboard(user=request.user, today=timezone.localdate())
-    return render(request, "chainmap/dashboard.html", {"dashboard": data})
+    today = timezone.localdate()
+    data = selectors.dashboard(user=request.user, today=today)
+    # The matching follow-up is officials' work: subscribers see rounds, not the dashboard's funnel.
+    conversion = (
+        selectors_rounds.conversion_summary(user=request.user, today=today)
+        if permissions.can_run_round(user=request.user)
+        else None
+    )
+    todo = selectors_todo.todo(user=request.user)
+    return render(request, "chainmap/dashboard.html", {"dashboard": data, "conversion": conversion, "todo": todo})
 
 
 @require_safe
@@ -73,8 +82,19 @@ def enterprise_detail(request: HttpRequest, credit_code: str) -> HttpResponse:
     )
     page = selectors.enterprise_page(user=request.user, enterprise=enterprise)
     show_contacts = permissions.can_view_enterprise_contacts(user=request.user, enterprise=enterprise)
+    can_propose = permissions.can_propose_placement(user=request.user, enterprise=enterprise)
+    propose_form = None
+    if can_propose:
+        propose_form = PlacementProposeForm(options=selectors_profiles.node_options(user=request.user))
+    reviewable_ids = selectors_profiles.reviewable_placement_ids(user=request.user, placements=page.placements)
     return render(
         request,
         "chainmap/enterprise_detail.html",
-        {"enterprise": enterprise, "page": page, "show_contacts": show_contacts},
+        {
+            "enterprise": enterprise,
+            "page": page,
+            "show_contacts": show_contacts,
+            "propose_form": propose_form,
+            "reviewable_ids": reviewable_ids,
+        },
     )

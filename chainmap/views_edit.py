@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +23,7 @@ from chainmap.exceptions import ConflictError
 from chainmap.forms_edit import DeleteForm, EdgeForm, NodeForm, RevertForm, ReviewForm, apply_service_errors
 from chainmap.models import Chain, ChangeProposal, Edge, Node
 from chainmap.models.proposals import ProposalStatus
+from chainmap.selectors_todo import proposals_to_review
 from chainmap.services import mapedit, proposals
 
 # --- modes --------------------------------------------------------------------------------------
@@ -356,34 +357,21 @@ def _proposals(request: HttpRequest) -> QuerySet[ChangeProposal]:
     )
 
 
-def _queue_filter(user: Any) -> Q:
-    """Open proposals this user may review today."""
-    if roles.is_joint_office(user):
-        return ~Q(author=user)
-    leading = [
-        chain_id
-        for chain_id, region_id in permissions.leading_region_ids().items()
-        if region_id == roles.official_region_id(user)
-    ]
-    return Q(chain_id__in=leading) & ~Q(author=user)
-
-
 @require_safe
 def proposal_list(request: HttpRequest) -> HttpResponse:
     if not roles.is_official(request.user):
         raise Http404
     base = _proposals(request)
+    to_review = proposals_to_review(user=request.user).values("pk")
     status = request.GET.get("status", "")
     decided = base.exclude(status=ProposalStatus.OPEN)
     if status in ProposalStatus.values and status != ProposalStatus.OPEN:
         decided = decided.filter(status=status)
     context = {
-        "to_review": list(base.filter(status=ProposalStatus.OPEN).filter(_queue_filter(request.user))[:QUEUE_LIMIT]),
+        "to_review": list(base.filter(pk__in=to_review)[:QUEUE_LIMIT]),
         "mine": list(base.filter(author=request.user, status=ProposalStatus.OPEN)[:QUEUE_LIMIT]),
         "other_open": list(
-            base.filter(status=ProposalStatus.OPEN)
-            .exclude(_queue_filter(request.user))
-            .exclude(author=request.user)[:QUEUE_LIMIT]
+            base.filter(status=ProposalStatus.OPEN).exclude(pk__in=to_review).exclude(author=request.user)[:QUEUE_LIMIT]
         ),
         "decided": list(decided[:QUEUE_LIMIT]),
         "status": status,

@@ -56,12 +56,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",
+    "csp",
     "chainmap",
     "projects",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -183,13 +188,37 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses any login while the username+IP pair is locked out, before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chainmap:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Sessions live in the database (Django's default engine), so deactivating a user can find and end
+# every session of theirs (chainmap.services.accounts.user_deactivate).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# An absolute lifetime from login (a working day), not an idle timeout: htmx polling would keep an
+# idle session alive forever, and saving the session on every request costs a write per request.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one IP address, that pair is refused for AXES_COOLOFF_MINUTES, even with the right password.
+# The client address is REMOTE_ADDR only: a forwarded-for header a client can forge must not pick
+# the counter it is judged by.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Renders templates/registration/locked_out.html with the wait in minutes.
+AXES_LOCKOUT_CALLABLE = "chainmap.views_accounts.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -221,19 +250,76 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- REST framework -------------------------------------------------------------------
+# Token clients send `Authorization: Token <key>`; a request with that header is authenticated by
+# it alone, never by its session cookie (chainmap.api.authentication).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "chainmap.api.authentication.SessionUnlessAuthorizationAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "chainmap.api.schema.ChainmapAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "chainmap.api.pagination.StandardPagination",
+    "PAGE_SIZE": env.int("CHAINMAP_API_PAGE_SIZE", 50, minimum=1, maximum=1000),
+    "MAX_PAGE_SIZE": env.int("CHAINMAP_API_MAX_PAGE_SIZE", 200, minimum=1, maximum=5000),
+    "EXCEPTION_HANDLER": "chainmap.api.errors.exception_handler",
+    # Only the expensive endpoints are throttled (per user): the chain map, file exports and downloads,
+    # matching actions. Rates are "<n>/<second|minute|hour|day>".
+    "DEFAULT_THROTTLE_RATES": {
+        "map": env.str("CHAINMAP_API_THROTTLE_MAP", "120/minute"),
+        "exports": env.str("CHAINMAP_API_THROTTLE_EXPORTS", "30/minute"),
+        "matching": env.str("CHAINMAP_API_THROTTLE_MATCHING", "20/minute"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+if REST_FRAMEWORK["MAX_PAGE_SIZE"] < REST_FRAMEWORK["PAGE_SIZE"]:
+    raise ImproperlyConfigured("CHAINMAP_API_MAX_PAGE_SIZE must not be smaller than CHAINMAP_API_PAGE_SIZE")
 SPECTACULAR_SETTINGS = {
     "TITLE": "chainmap API",
+    "DESCRIPTION": (
+        "REST API of the Beijing–Tianjin–Hebei key industrial chains. Authenticate with the browser session "
+        "(send the CSRF token on writes) or with `Authorization: Token <key>` (never both: a request with an "
+        "Authorization header ignores its session). Every error has one shape, the `Error` schema. Versioned "
+        "objects (nodes, edges, placements, profiles, bottlenecks) answer an `ETag`; PUT/PATCH need it in "
+        "`If-Match` (428 without, 412 when stale)."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One named enum per choice set (several models have a "status", "kind", "role" or "mechanism").
+    "ENUM_NAME_OVERRIDES": {
+        "RegionCodeEnum": "chainmap.models.regions.RegionCode",
+        "SegmentEnum": "chainmap.models.chains.Segment",
+        "EdgeKindEnum": "chainmap.models.chains.EdgeKind",
+        "SubRegionKindEnum": "chainmap.models.regions.SubRegion.Kind",
+        "RoundKindEnum": "chainmap.models.matching.RoundKind",
+        "RoundStatusEnum": "chainmap.models.matching.RoundStatus",
+        "OutcomeEnum": "chainmap.models.matching.Outcome",
+        "BottleneckMechanismEnum": "chainmap.models.bottlenecks.Mechanism",
+        "BottleneckStatusEnum": "chainmap.models.bottlenecks.BottleneckStatus",
+        "PlacementRoleEnum": "chainmap.models.enterprises.PlacementRole",
+        "PlacementStatusEnum": "chainmap.models.enterprises.PlacementStatus",
+        "ProfileStatusEnum": "chainmap.models.profiles.ProfileStatus",
+        "NeedStatusEnum": "chainmap.models.profiles.NeedStatus",
+        "ProposalStatusEnum": "chainmap.models.proposals.ProposalStatus",
+        "ProposalOperationEnum": "chainmap.models.proposals.Operation",
+        "ReportStatusEnum": "chainmap.models.reports.ReportStatus",
+        "DeliveryStatusEnum": "chainmap.models.reports.DeliveryStatus",
+        "ChallengeMechanismEnum": "projects.models.ChallengeMechanism",
+        "ChallengeStatusEnum": "projects.models.ChallengeStatus",
+        "ApplicationStatusEnum": "projects.models.ApplicationStatus",
+        "ProjectStatusEnum": "projects.models.ProjectStatus",
+        "ParticipantRoleEnum": "projects.models.Participant.Role",
+        "ImportKindEnum": "chainmap.models.imports.ImportKind",
+        "ImportStatusEnum": "chainmap.models.imports.ImportStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -252,7 +338,29 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+    # The preload directive is harmless on a host name below the registrable domain (only whole
+    # registrable domains can be put on the browsers' preload list); `check --deploy` wants it.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp 4): no inline script or style, no plugins, no framing. NONCE
+# adds 'nonce-...' only to responses whose template used {{ request.csp_nonce }} (the API docs'
+# start-up script, templates/drf_spectacular/); every other page gets plain script-src 'self'.
+from csp.constants import NONCE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- chainmap ---------------------------------------------------------------------------
 CHAINMAP = {
@@ -260,6 +368,8 @@ CHAINMAP = {
     "ROTATION_ORDER": env.list("CHAINMAP_ROTATION_ORDER", ["BJ", "TJ", "HE"]),
     "TERM_MONTHS": env.int("CHAINMAP_TERM_MONTHS", 4, minimum=1, maximum=24),
     "ENTERPRISE_PAGE_SIZE": env.int("CHAINMAP_ENTERPRISE_PAGE_SIZE", 50, minimum=10, maximum=500),
+    # Absolute links in mails (handover, reports) start with this.
+    "SITE_URL": env.str("CHAINMAP_SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
 }
 if sorted(CHAINMAP["ROTATION_ORDER"]) != ["BJ", "HE", "TJ"]:
     raise ImproperlyConfigured("CHAINMAP_ROTATION_ORDER must name BJ, TJ and HE once each")
@@ -308,4 +418,31 @@ CHAINMAP_DIAGRAMS = {
     "ALLOW_WASM": env.bool("CHAINMAP_DIAGRAM_ALLOW_WASM", True),
     # Re-render automatically after committed changes to chain data.
     "AUTO_RENDER": env.bool("CHAINMAP_DIAGRAM_AUTO_RENDER", True),
+}
+
+# --- imports ---
+# Spreadsheet import / export (chainmap.services.imports): upload limits checked before any parsing,
+# and the row count above which a job runs on a Celery worker instead of in the request.
+CHAINMAP_IMPORTS = {
+    "MAX_BYTES": env.int("CHAINMAP_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
+    "MAX_ROWS": env.int("CHAINMAP_IMPORT_MAX_ROWS", 5000, minimum=1),
+    # Zip-bomb guard for XLSX: total uncompressed size and the compression ratio of any member.
+    "MAX_UNCOMPRESSED_BYTES": env.int("CHAINMAP_IMPORT_MAX_UNCOMPRESSED_BYTES", 50 * 1024 * 1024, minimum=1024),
+    "MAX_COMPRESSION_RATIO": env.int("CHAINMAP_IMPORT_MAX_COMPRESSION_RATIO", 100, minimum=2),
+    "ASYNC_ROWS": env.int("CHAINMAP_IMPORT_ASYNC_ROWS", 300, minimum=1),
+}
+
+# --- reports ---
+# Round reports and their mail (chainmap.services.reports / deliveries): the site address used in
+# mail links, retries of a failed send (exponential backoff from BACKOFF seconds), how long a
+# worker's claim on a delivery or a report build lasts before another may take it over, and how
+# many candidates per target and cross-region pairs the PDF prints (the XLSX always has them all).
+CHAINMAP_REPORTS = {
+    "SITE_URL": env.str("CHAINMAP_SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    "MAIL_MAX_RETRIES": env.int("CHAINMAP_MAIL_MAX_RETRIES", 5, minimum=0, maximum=20),
+    "MAIL_BACKOFF_SECONDS": env.int("CHAINMAP_MAIL_BACKOFF", 60, minimum=1, maximum=86400),
+    "SENDING_TIMEOUT_SECONDS": env.int("CHAINMAP_MAIL_SENDING_TIMEOUT", 900, minimum=60),
+    "BUILD_TIMEOUT_SECONDS": env.int("CHAINMAP_REPORT_BUILD_TIMEOUT", 1800, minimum=60),
+    "PRINT_TOP_N": env.int("CHAINMAP_REPORT_PRINT_TOP_N", 3, minimum=1, maximum=200),
+    "PRINT_MAX_PAIRS": env.int("CHAINMAP_REPORT_PRINT_MAX_PAIRS", 60, minimum=1, maximum=100000),
 }

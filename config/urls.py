@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from chainmap import health
+from chainmap.api import urls as api_urls
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -15,6 +16,9 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("chainmap.api.urls")),
+    path("api/", include("projects.api.urls")),
+    path("api/", include(api_urls.catch_all)),
     path("projects/", include("projects.urls")),
     path("", include("chainmap.diagram_urls")),
     path("", include("chainmap.urls")),

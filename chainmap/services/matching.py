@@ -28,6 +28,7 @@ enterprise's need. Each target keeps at most one row per enterprise (its best ca
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -486,7 +487,8 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], list[Can
     Candidates: approved profiles whose enterprise sits on a node of the chains (placement not
     rejected) or offers something there, and those offers. Only approved profiles ever appear.
     """
-    from django.db.models import Exists, OuterRef
+    from django.db.models import F, Q, TextField
+    from django.db.models.functions import Cast
 
     from chainmap.models import (
         OPEN_BOTTLENECK_STATUSES,
@@ -502,72 +504,101 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], list[Can
     )
 
     chain_ids = list(chain_ids)
+    # Tokens come as JSON text and are parsed here, one ``json.loads`` per row, with every term
+    # interned: Django's JSONField decoding costs several times more, and 300,000 profiles of ~40
+    # terms would otherwise hold ~12 million separate strings of a vocabulary of a few thousand.
+    terms = _Terms()
+    text = Cast("tokens", TextField())
     structure = ChainStructure.build(
-        nodes=Node.objects.filter(chain_id__in=chain_ids).values_list("pk", "parent_id"),
-        edges=Edge.objects.filter(chain_id__in=chain_ids).values_list("source_id", "target_id"),
+        nodes=Node.objects.filter(chain_id__in=chain_ids).order_by().values_list("pk", "parent_id"),
+        edges=Edge.objects.filter(chain_id__in=chain_ids).order_by().values_list("source_id", "target_id"),
     )
 
     open_bottlenecks = Bottleneck.objects.filter(chain_id__in=chain_ids, status__in=OPEN_BOTTLENECK_STATUSES)
     bottleneck_nodes: dict[int, list[int]] = {}
-    for bottleneck_id, node_id in Bottleneck.nodes.through.objects.filter(
-        bottleneck__in=open_bottlenecks, node__chain_id__in=chain_ids
-    ).values_list("bottleneck_id", "node_id"):
+    for bottleneck_id, node_id in (
+        Bottleneck.nodes.through.objects.filter(bottleneck__in=open_bottlenecks, node__chain_id__in=chain_ids)
+        .order_by()
+        .values_list("bottleneck_id", "node_id")
+    ):
         bottleneck_nodes.setdefault(bottleneck_id, []).append(node_id)
     targets = [
         Target(
             kind=BOTTLENECK,
             id=pk,
             node_ids=tuple(sorted(bottleneck_nodes.get(pk, ()))),
-            tokens=tokens or [],
+            tokens=terms.parse(tokens),
             region_code=region,
         )
-        for pk, tokens, region in open_bottlenecks.values_list("pk", "tokens", "raised_by__code")
+        for pk, tokens, region in open_bottlenecks.order_by().values_list("pk", text, "raised_by__code")
     ]
     targets += [
-        Target(kind=NEED, id=pk, node_ids=(node_id,), tokens=tokens or [], region_code=region, enterprise_id=ent)
+        Target(kind=NEED, id=pk, node_ids=(node_id,), tokens=terms.parse(tokens), region_code=region, enterprise_id=ent)
         for pk, node_id, tokens, ent, region in TechnologyNeed.objects.filter(
             node__chain_id__in=chain_ids,
             status=TechnologyNeed.Status.OPEN,
             profile__status=ProfileStatus.APPROVED,
-        ).values_list("pk", "node_id", "tokens", "profile__enterprise_id", "profile__enterprise__region__code")
+        )
+        .order_by()
+        .values_list("pk", "node_id", text, "profile__enterprise_id", "profile__enterprise__region__code")
     ]
 
     placed: dict[int, set[int]] = {}
-    placements = Placement.objects.filter(node__chain_id__in=chain_ids).exclude(status=Placement.Status.REJECTED)
+    placements = (
+        Placement.objects.filter(node__chain_id__in=chain_ids).exclude(status=Placement.Status.REJECTED).order_by()
+    )
     for enterprise_id, node_id in placements.values_list("enterprise_id", "node_id"):
         placed.setdefault(enterprise_id, set()).add(node_id)
-    offers = SupplyOffer.objects.filter(node__chain_id__in=chain_ids, profile__status=ProfileStatus.APPROVED)
-    offer_rows = list(offers.values_list("pk", "profile_id", "node_id", "tokens", "trl"))
+    offers = SupplyOffer.objects.filter(node__chain_id__in=chain_ids, profile__status=ProfileStatus.APPROVED).order_by()
+    offer_rows = [
+        (pk, profile_id, node_id, terms.parse(tokens), trl)
+        for pk, profile_id, node_id, tokens, trl in offers.values_list("pk", "profile_id", "node_id", text, "trl")
+    ]
     offered: dict[int, set[int]] = {}
     for _pk, profile_id, node_id, _tokens, _trl in offer_rows:
         offered.setdefault(profile_id, set()).add(node_id)
 
     qualification_fields = list(QUALIFICATIONS)
-    profiles = CapabilityProfile.objects.filter(status=ProfileStatus.APPROVED).filter(
-        Exists(placements.filter(enterprise_id=OuterRef("enterprise_id")))
-        | Exists(offers.filter(profile=OuterRef("pk")))
+    # IN (subquery) rather than EXISTS: PostgreSQL hashes each subquery once instead of probing
+    # placements per profile; no ORDER BY (the engine puts candidates in canonical order itself).
+    profiles = (
+        CapabilityProfile.objects.filter(status=ProfileStatus.APPROVED)
+        .filter(
+            Q(enterprise_id__in=placements.values("enterprise_id")) | Q(pk__in=offers.values("profile_id")),
+        )
+        .order_by()
     )
     candidates: list[Candidate] = []
     profile_info: dict[int, tuple[int, str, int, frozenset[str]]] = {}
+    qualification_sets: dict[tuple[bool, ...], frozenset[str]] = {}
+    no_nodes: set[int] = set()
     for pk, enterprise_id, tokens, trl, region, *flags in profiles.values_list(
         "pk",
         "enterprise_id",
-        "tokens",
+        text,
         "trl",
-        "enterprise__region__code",
-        *(f"enterprise__{q}" for q in qualification_fields),
-    ):
-        qualifications = frozenset(q for q, on in zip(qualification_fields, flags, strict=True) if on)
+        F("enterprise__region__code"),
+        *(F(f"enterprise__{q}") for q in qualification_fields),
+    ).iterator(chunk_size=10_000):
+        key = tuple(flags)
+        qualifications = qualification_sets.get(key)
+        if qualifications is None:
+            qualifications = qualification_sets[key] = frozenset(
+                q for q, on in zip(qualification_fields, flags, strict=True) if on
+            )
         profile_info[pk] = (enterprise_id, region, trl, qualifications)
-        nodes = placed.get(enterprise_id, set()) | offered.get(pk, set())
+        nodes = placed.get(enterprise_id, no_nodes)
+        extra = offered.get(pk)
+        if extra:
+            nodes = nodes | extra
         candidates.append(
             Candidate(
                 profile_id=pk,
                 offer_id=None,
                 enterprise_id=enterprise_id,
                 region_code=region,
-                node_ids=tuple(sorted(nodes)),
-                tokens=tokens or [],
+                node_ids=terms.nodes(nodes),
+                tokens=terms.parse(tokens),
                 trl=trl,
                 qualifications=qualifications,
             )
@@ -581,12 +612,37 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], list[Can
                 enterprise_id=enterprise_id,
                 region_code=region,
                 node_ids=(node_id,),
-                tokens=tokens or [],
+                tokens=tokens,
                 trl=trl or profile_trl,
                 qualifications=qualifications,
             )
         )
     return targets, candidates, structure
+
+
+class _Terms:
+    """Parses stored token lists, sharing one string object per term and one tuple per node set."""
+
+    __slots__ = ("_nodesets", "_terms")
+
+    def __init__(self) -> None:
+        self._terms: dict[str, str] = {}
+        self._nodesets: dict[frozenset[int], tuple[int, ...]] = {}
+
+    def parse(self, raw: str | None) -> list[str]:
+        if not raw:
+            return []
+        value = json.loads(raw)
+        if not isinstance(value, list):
+            return []
+        return list(map(self._terms.setdefault, value, value))
+
+    def nodes(self, nodes: set[int] | frozenset[int]) -> tuple[int, ...]:
+        key = frozenset(nodes)
+        found = self._nodesets.get(key)
+        if found is None:
+            found = self._nodesets[key] = tuple(sorted(key))
+        return found
 
 
 def round_chain_ids(*, round_id: int) -> list[int]:

@@ -230,10 +230,15 @@ def proposal_create(
     planned: set[str] = set()
     rows = [_prepare(chain, position, item, planned) for position, item in enumerate(items)]
     if not title:
-        title = _describe(rows[0]) if len(rows) == 1 else _("%(first)s and %(more)d more") % {
-            "first": _describe(rows[0]),
-            "more": len(rows) - 1,
-        }
+        title = (
+            _describe(rows[0])
+            if len(rows) == 1
+            else _("%(first)s and %(more)d more")
+            % {
+                "first": _describe(rows[0]),
+                "more": len(rows) - 1,
+            }
+        )
     proposal = ChangeProposal.objects.create(
         chain=chain,
         author=author,

@@ -26,8 +26,27 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
+    # Terms end at midnight Beijing time: the next region's term opens, its handover mail goes out.
+    Job(name="rotate-leadership-daily", task="chainmap.tasks_leadership.rotate_leadership", minute="1", hour="0"),
     # After midnight Beijing time, once leadership terms have turned over, redraw titles.
     Job(name="render-all-diagrams-daily", task="chainmap.tasks.render_all_diagrams", minute="20", hour="0"),
+    # 一月一链 / 一季一群: every morning of days 1–7 at 09:00; the task itself acts only on the
+    # period's first working day (so a Monday-the-3rd start still gets its round).
+    Job(
+        name="monthly-chain-round",
+        task="chainmap.tasks_reports.monthly_chain_round",
+        minute="0",
+        hour="9",
+        day_of_month="1-7",
+    ),
+    Job(
+        name="quarterly-cluster-round",
+        task="chainmap.tasks_reports.quarterly_cluster_round",
+        minute="0",
+        hour="9",
+        day_of_month="1-7",
+        month_of_year="1,4,7,10",
+    ),
 )
 
 

@@ -207,7 +207,7 @@ def test_deleting_a_node_with_enterprises_shows_why_and_offers_no_button(chain_m
     client = client_for(bj_official)
     page = client.get("/nodes/H2-DOWN-01/delete/")
     assert (
-        b"placement" in page.content
+        "企业挂接".encode() in page.content
         and b'type="submit"' not in page.content.split(b"<main")[1].split(b"lang-switch")[0]
     )
     response = client.post("/nodes/H2-DOWN-01/delete/", {"reason": "删除"})
@@ -267,3 +267,12 @@ def test_proposal_list_query_budget(chain_map, client_for, bj_official, tj_offic
     with CaptureQueriesContext(connection) as many:
         assert client.get("/proposals/").status_code == 200
     assert len(many) == len(few) <= 14
+
+
+def test_the_dashboard_to_do_lists_proposals_for_the_leader_not_the_author(
+    proposal, client_for, bj_official, tj_official
+):
+    leader = client_for(bj_official).get("/").content.decode()
+    author = client_for(tj_official).get("/").content.decode()
+    assert f"/proposals/{proposal.pk}/" in leader
+    assert f'href="/proposals/{proposal.pk}/"' not in author

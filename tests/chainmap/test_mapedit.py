@@ -86,7 +86,7 @@ def test_deleting_a_node_with_enterprises_or_bottlenecks_is_refused_with_a_clear
     with pytest.raises(ValidationError) as error:
         mapedit.node_delete(node_id=chain_map.mid.pk, user=bj_official, reason="删除")
     messages = " ".join(error.value.message_dict["node"])
-    assert "placement" in messages and "bottleneck" in messages
+    assert "企业挂接" in messages and "卡点" in messages
     assert m.Node.objects.filter(pk=chain_map.mid.pk).exists()
     assert m.Edge.objects.filter(pk=chain_map.up_mid.pk).exists()
 

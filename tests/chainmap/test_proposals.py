@@ -20,7 +20,7 @@ def propose(chain_map, author, *items, reason="天津调研发现该环节需调
 def test_a_proposal_is_routed_to_the_leading_region_with_its_base(chain_map, tj_official):
     proposal = propose(chain_map, tj_official, {"operation": "rename_node", "node": "h2-up-01", "name": "电解水制氢"})
     assert proposal.routed_to.code == "BJ" and proposal.author_region.code == "TJ"
-    assert proposal.status == "open" and proposal.title == "Rename H2-UP-01 to 电解水制氢"
+    assert proposal.status == "open" and proposal.title == "将 H2-UP-01 更名为 电解水制氢"
     [item] = proposal.items.all()
     assert item.node == chain_map.up and item.base["version"] == 1 and item.base["name"] == "制氢"
 
@@ -131,7 +131,7 @@ def test_a_proposal_that_became_invalid_is_stale_and_rolled_back_entirely(chain_
         {"operation": "add_edge", "source": "H2-DOWN-01", "target": "H2-UP-01", "kind": "service"},
     )
     stale = proposals.proposal_approve(proposal_id=proposal.pk, reviewer=bj_official)
-    assert stale.status == "stale" and "loop" in stale.stale_details[0]["problem"]
+    assert stale.status == "stale" and "回路" in stale.stale_details[0]["problem"]
     assert not m.Node.objects.filter(code="H2-UP-02").exists()
 
 
@@ -176,4 +176,4 @@ def test_deleting_a_node_with_enterprises_cannot_even_be_proposed(chain_map, tj_
     f.PlacementFactory(node=chain_map.down, status="confirmed")
     with pytest.raises(ValidationError) as error:
         propose(chain_map, tj_official, {"operation": "delete_node", "node": "H2-DOWN-01"})
-    assert "placement" in " ".join(error.value.message_dict["items[0].node"])
+    assert "企业挂接" in " ".join(error.value.message_dict["items[0].node"])

@@ -72,7 +72,7 @@ def test_rotation_closes_opens_reroutes_and_mails_both_regions_once(
     assert "氢能" in message.subject
     assert f"#{open_proposal.pk}" in message.body and "氢能重卡" not in message.subject
     html = message.alternatives[0][0]
-    assert "Rename H2-DOWN-01" in html or "H2-DOWN-01" in html
+    assert "H2-DOWN-01 更名为 氢能重卡" in html
     assert leadership.handover_notify(term_id=term.pk) is False
     assert len(mail.outbox) == 1
 
