@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from chainmap import permissions
 from chainmap.exceptions import ConflictError
 from chainmap.models import Enterprise, Node, Placement
+from chainmap.services.mapedit import change_summary
 
 REVIEW_STATUSES = (Placement.Status.CONFIRMED, Placement.Status.REJECTED)
 EVIDENCE_MAX = Placement._meta.get_field("evidence").max_length
@@ -82,27 +83,6 @@ def placement_propose(*, enterprise_id: int, node_id: int, role: str, evidence: 
     return placement
 
 
-def _changes_since(placement: Placement, expected_version: int) -> list[dict[str, Any]]:
-    """What the other writes did, newest first, from the history (for the conflict message)."""
-    records = list(placement.history.filter(version__gt=expected_version).order_by("-history_date", "-history_id"))
-    changes = []
-    for record in records:
-        previous = record.prev_record
-        fields = []
-        if previous is not None:
-            delta = record.diff_against(previous, excluded_fields=["version"])
-            fields = [(change.field, change.old, change.new) for change in delta.changes]
-        changes.append(
-            {
-                "user": record.history_user,
-                "at": record.history_date,
-                "reason": record.history_change_reason,
-                "fields": fields,
-            }
-        )
-    return changes
-
-
 @transaction.atomic
 def placement_review(
     *,
@@ -132,7 +112,9 @@ def placement_review(
     comment = _text("comment", comment or "", COMMENT_MAX, required=False)
     if expected_version is not None and placement.version != expected_version:
         raise ConflictError(
-            current=placement, expected_version=expected_version, changes=_changes_since(placement, expected_version)
+            current=placement,
+            expected_version=expected_version,
+            changes=change_summary(placement, since_version=expected_version),
         )
     placement.status = status
     placement.reviewed_by = user
