@@ -185,13 +185,18 @@ def run(
     needs: int = 200,
     naive_budget_pairs: int = 2_000_000,
     measure_memory: bool = True,
-    database: bool = True,
+    database: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Per size: the engine on in-memory tokens, then (``database``) end to end from PostgreSQL —
     ``matching_inputs`` loading the stored tokens of one benchmark chain, then ranking — each with
     time, peak memory and the naive loop on the same inputs (extrapolated when large)."""
+    from django.conf import settings
+
     from chainmap.services.matching import matching_inputs
 
+    if database is None:
+        # The database rows store benchmark chains (COPY): PostgreSQL only, and only where the command points.
+        database = settings.IS_POSTGRES
     weights = Weights()
     rows: list[dict[str, Any]] = []
     for size in sizes:
