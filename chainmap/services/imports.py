@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -165,7 +166,7 @@ class RowPlan:
     write: Callable[[], None] | None = None
 
 
-class Handler:
+class Handler(ABC):
     """The columns, export and row planning of one import kind."""
 
     kind: ClassVar[str]
@@ -198,11 +199,13 @@ class Handler:
         """Load what the rows refer to in bulk; return the rows in the order they must be applied."""
         return rows
 
+    @abstractmethod
     def plan(self, cells: dict[str, str]) -> RowPlan:
-        raise NotImplementedError
+        """What this row would do: create, update (with before → after), unchanged, or errors."""
 
+    @abstractmethod
     def export_rows(self) -> list[list[Any]]:
-        raise NotImplementedError
+        """The rows of an export, in the columns' order."""
 
     # helpers for subclasses
 
