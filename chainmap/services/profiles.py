@@ -247,23 +247,32 @@ def offer_save(
             "trl": lambda: _clean_trl("trl", trl, required=False),
         }
     )
+    return _item_store(offer, values, profile=profile, tokenize=text.tokens_refresh_offer, key="offer_id")
+
+
+def _item_store(item: Any, values: dict[str, Any], *, profile: CapabilityProfile, tokenize: Any, key: str) -> Any:
+    """Save an offer or need with its cleaned values and store its matching tokens."""
     for field, value in values.items():
-        setattr(offer, field, value)
-    offer.save()
-    text.tokens_refresh_offer(offer_id=offer.pk)
-    offer.refresh_from_db(fields=["tokens"])
+        setattr(item, field, value)
+    item.save()
+    tokenize(**{key: item.pk})
+    item.refresh_from_db(fields=["tokens"])
     _touch(profile)
-    return offer
+    return item
+
+
+def _item_delete(model: Any, *, item_id: int, user: Any, field: str, missing: str) -> None:
+    profile_id = model.objects.filter(pk=item_id).values_list("profile_id", flat=True).first()
+    if profile_id is None:
+        raise ValidationError({field: missing})
+    profile = _editable_profile(profile_id=profile_id, user=user)
+    model.objects.filter(pk=item_id, profile=profile).delete()
+    _touch(profile)
 
 
 @transaction.atomic
 def offer_delete(*, offer_id: int, user: Any) -> None:
-    profile_id = SupplyOffer.objects.filter(pk=offer_id).values_list("profile_id", flat=True).first()
-    if profile_id is None:
-        raise ValidationError({"offer": _("This offer does not exist.")})
-    profile = _editable_profile(profile_id=profile_id, user=user)
-    SupplyOffer.objects.filter(pk=offer_id, profile=profile).delete()
-    _touch(profile)
+    _item_delete(SupplyOffer, item_id=offer_id, user=user, field="offer", missing=_("This offer does not exist."))
 
 
 @transaction.atomic
@@ -299,24 +308,13 @@ def need_save(
             "status": clean_status,
         }
     )
-    for field, value in values.items():
-        setattr(need, field, value)
-    need.is_bottleneck = bool(is_bottleneck)
-    need.save()
-    text.tokens_refresh_need(need_id=need.pk)
-    need.refresh_from_db(fields=["tokens"])
-    _touch(profile)
-    return need
+    values["is_bottleneck"] = bool(is_bottleneck)
+    return _item_store(need, values, profile=profile, tokenize=text.tokens_refresh_need, key="need_id")
 
 
 @transaction.atomic
 def need_delete(*, need_id: int, user: Any) -> None:
-    profile_id = TechnologyNeed.objects.filter(pk=need_id).values_list("profile_id", flat=True).first()
-    if profile_id is None:
-        raise ValidationError({"need": _("This need does not exist.")})
-    profile = _editable_profile(profile_id=profile_id, user=user)
-    TechnologyNeed.objects.filter(pk=need_id, profile=profile).delete()
-    _touch(profile)
+    _item_delete(TechnologyNeed, item_id=need_id, user=user, field="need", missing=_("This need does not exist."))
 
 
 @transaction.atomic
