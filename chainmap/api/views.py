@@ -124,6 +124,28 @@ class VersionedMixin:
                 return int(match[2])
         raise PreconditionFailed()
 
+    def chain_map_update(self, obj: Any, *, serializer: type, service: Any, key: str, partial: bool) -> Response:
+        """PUT/PATCH of a chain-map row (node, edge): the leader's right, If-Match, then the map service."""
+        request = self.request  # type: ignore[attr-defined]
+        require(permissions.can_edit_chain_map(user=request.user, chain_id=obj.chain_id))
+        expected = self.expected_version(obj)
+        data = self.input(serializer, partial=partial)  # type: ignore[attr-defined]
+        reason = data.pop("reason")
+        if "parent" in data:
+            data["parent_id"] = node_id_by_code(data.pop("parent"), field="parent", chain_id=obj.chain_id)
+        changed = service(**{key: obj.pk}, user=request.user, reason=reason, expected_version=expected, changes=data)
+        return self.show(changed)  # type: ignore[attr-defined]
+
+    def chain_map_destroy(self, obj: Any, *, service: Any, key: str) -> Response:
+        """DELETE of a chain-map row: the leader's right, optional If-Match, ``?reason=`` required."""
+        request = self.request  # type: ignore[attr-defined]
+        require(permissions.can_edit_chain_map(user=request.user, chain_id=obj.chain_id))
+        expected = self.expected_version(obj, required=False)
+        service(
+            **{key: obj.pk}, user=request.user, reason=request.query_params.get("reason", ""), expected_version=expected
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 # --- regions, chains, clusters -------------------------------------------------------------------
 
@@ -223,26 +245,16 @@ class NodeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
         return self.show(node, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        node = self.get_object()
-        require(permissions.can_edit_chain_map(user=request.user, chain_id=node.chain_id))
-        expected = self.expected_version(node)
-        data = self.input(s.NodeUpdateSerializer, partial=kwargs.get("partial", False))
-        reason = data.pop("reason")
-        if "parent" in data:
-            data["parent_id"] = node_id_by_code(data.pop("parent"), field="parent", chain_id=node.chain_id)
-        node = mapedit.node_update(
-            node_id=node.pk, user=request.user, reason=reason, expected_version=expected, changes=data
+        return self.chain_map_update(
+            self.get_object(),
+            serializer=s.NodeUpdateSerializer,
+            service=mapedit.node_update,
+            key="node_id",
+            partial=kwargs.get("partial", False),
         )
-        return self.show(node)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        node = self.get_object()
-        require(permissions.can_edit_chain_map(user=request.user, chain_id=node.chain_id))
-        expected = self.expected_version(node, required=False)
-        mapedit.node_delete(
-            node_id=node.pk, user=request.user, reason=request.query_params.get("reason", ""), expected_version=expected
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.chain_map_destroy(self.get_object(), service=mapedit.node_delete, key="node_id")
 
 
 @extend_schema_view(
@@ -276,24 +288,16 @@ class EdgeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
         return self.show(edge, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        edge = self.get_object()
-        require(permissions.can_edit_chain_map(user=request.user, chain_id=edge.chain_id))
-        expected = self.expected_version(edge)
-        data = self.input(s.EdgeUpdateSerializer, partial=kwargs.get("partial", False))
-        reason = data.pop("reason")
-        edge = mapedit.edge_update(
-            edge_id=edge.pk, user=request.user, reason=reason, expected_version=expected, changes=data
+        return self.chain_map_update(
+            self.get_object(),
+            serializer=s.EdgeUpdateSerializer,
+            service=mapedit.edge_update,
+            key="edge_id",
+            partial=kwargs.get("partial", False),
         )
-        return self.show(edge)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        edge = self.get_object()
-        require(permissions.can_edit_chain_map(user=request.user, chain_id=edge.chain_id))
-        expected = self.expected_version(edge, required=False)
-        mapedit.edge_delete(
-            edge_id=edge.pk, user=request.user, reason=request.query_params.get("reason", ""), expected_version=expected
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.chain_map_destroy(self.get_object(), service=mapedit.edge_delete, key="edge_id")
 
 
 # --- enterprises, placements, profiles -----------------------------------------------------------
