@@ -19,4 +19,6 @@ urlpatterns = [
     path("", include("chainmap.urls_reports")),
     path("", include("chainmap.urls_imports")),
     path("", include("chainmap.urls_accounts")),
+    path("", include("chainmap.urls_enterprises")),
+    path("", include("chainmap.urls_bottlenecks")),
 ]

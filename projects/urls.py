@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+"""Pages of the projects app under /projects/ (namespace ``projects``)."""
+
+from django.urls import URLPattern, URLResolver
+
+from projects import urls_challenges, urls_joint
 
 app_name = "projects"
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern | URLResolver] = [*urls_challenges.urlpatterns, *urls_joint.urlpatterns]

@@ -43,6 +43,13 @@ if importlib.util.find_spec("chainmap.api.imports") is not None:
 
     import_patterns = list(imports.urlpatterns)
 
+# Node assessments (per-region levels), written alongside; wired when present.
+assessment_patterns: list[URLPattern | URLResolver] = []
+if importlib.util.find_spec("chainmap.api.assessments") is not None:
+    from chainmap.api import assessments
+
+    assessment_patterns = list(assessments.urlpatterns)
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI and ReDoc load their assets from drf-spectacular-sidecar's static files (no CDN).
@@ -54,6 +61,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="redoc",
     ),
     *import_patterns,
+    *assessment_patterns,
     path("", include(router.urls)),
 ]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from rest_framework.routers import SimpleRouter
 
-from projects.api import views
+from projects.api import views, views_joint
 
 app_name = "projects-api"
 
 router = SimpleRouter(trailing_slash=True)
 router.register("challenges", views.ChallengeViewSet, basename="challenge")
 router.register("applications", views.ApplicationViewSet, basename="application")
-router.register("projects", views.JointProjectViewSet, basename="project")
-router.register("milestones", views.MilestoneViewSet, basename="milestone")
+router.register("projects", views_joint.JointProjectViewSet, basename="project")
+router.register("milestones", views_joint.MilestoneViewSet, basename="milestone")
 
 urlpatterns = router.urls

@@ -1,11 +1,11 @@
-"""Projects API: challenges, applications, joint projects and milestones (read; the projects app has
-no write services yet). Visibility follows the pages: drafts and applications are internal."""
+"""Projects API: challenges and applications. Visibility follows the pages: drafts and applications are
+internal."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
 
 from chainmap import roles
@@ -14,8 +14,6 @@ from projects.api import serializers as s
 from projects.api.filters import (
     ApplicationFilterSet,
     ChallengeFilterSet,
-    JointProjectFilterSet,
-    MilestoneFilterSet,
 )
 
 
@@ -44,11 +42,6 @@ def visible_applications(user: Any) -> QuerySet[pm.Application]:
     return applications.none()
 
 
-def visible_projects(user: Any) -> QuerySet[pm.JointProject]:
-    projects = pm.JointProject.objects.all()
-    return projects if roles.role_of(user) is not None else projects.none()
-
-
 class ChallengeViewSet(ReadOnlyViewSet):
     serializer_class = s.ChallengeSerializer
     filterset_class = ChallengeFilterSet
@@ -70,31 +63,3 @@ class ApplicationViewSet(ReadOnlyViewSet):
             .select_related("challenge", "enterprise")
             .prefetch_related("consortium")
         )
-
-
-class JointProjectViewSet(ReadOnlyViewSet):
-    serializer_class = s.JointProjectSerializer
-    filterset_class = JointProjectFilterSet
-    lookup_field = "code"
-    ordering_fields = ["code", "starts_on", "ends_on", "budget"]
-
-    def get_queryset(self) -> QuerySet[pm.JointProject]:
-        return (
-            visible_projects(self.request.user)
-            .select_related("batch", "chain", "lead_region")
-            .prefetch_related(
-                "bottlenecks",
-                Prefetch("participants", queryset=pm.Participant.objects.select_related("region")),
-                Prefetch("milestones", queryset=pm.Milestone.objects.select_related("project")),
-            )
-        )
-
-
-class MilestoneViewSet(ReadOnlyViewSet):
-    serializer_class = s.MilestoneSerializer
-    filterset_class = MilestoneFilterSet
-    ordering_fields = ["position", "due_on", "progress"]
-
-    def get_queryset(self) -> QuerySet[pm.Milestone]:
-        milestones = pm.Milestone.objects.select_related("project")
-        return milestones if roles.role_of(self.request.user) is not None else milestones.none()

@@ -1,0 +1,5 @@
+"""Pages of the projects app: joint (included by projects/urls.py)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
