@@ -332,6 +332,7 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
 
     from chainmap.models import Bottleneck, Chain, Edge, Node, Region
     from chainmap.services.demo import demo_chains_loaded, demo_load_chains
+    from chainmap.services.text import encode_tokens, term_ids
 
     code = _db_chain_code(size)
     existing = Chain.objects.filter(code=code).values_list("pk", flat=True).first()
@@ -373,6 +374,7 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
             )
             bottleneck.nodes.set([node_pk[n] for n in target.node_ids])
 
+        ids = term_ids({term for c in candidates for term in c.tokens})
         with connection.cursor() as cursor:
             enterprise_base = _reserve_ids(cursor, "chainmap_enterprise", size)
             profile_base = _reserve_ids(cursor, "chainmap_capabilityprofile", size)
@@ -425,8 +427,8 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
                         )
             with raw.copy(
                 "COPY chainmap_capabilityprofile (id, created_at, updated_at, version, status, products,"
-                " core_technologies, capacity, trl, certifications, tokens, review_comment, edit_version,"
-                " enterprise_id) FROM STDIN"
+                " core_technologies, capacity, trl, certifications, tokens, token_codes, review_comment,"
+                " edit_version, enterprise_id) FROM STDIN"
             ) as copy:
                 for c in candidates:
                     copy.write_row(
@@ -442,6 +444,7 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
                             c.trl,
                             "",
                             json.dumps(list(c.tokens), ensure_ascii=False),
+                            encode_tokens(c.tokens, ids),
                             "",
                             1,
                             enterprise_base + c.enterprise_id,
@@ -467,7 +470,10 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
                             profile_base + (t.enterprise_id or 1),
                         )
                     )
-            cursor.execute("ANALYZE chainmap_enterprise, chainmap_placement, chainmap_capabilityprofile")
+    # VACUUM (outside the transaction) as autovacuum would after a bulk load: index-only scans need the
+    # visibility map.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE chainmap_enterprise, chainmap_placement, chainmap_capabilityprofile")
     return chain.pk
 
 

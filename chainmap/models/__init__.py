@@ -13,7 +13,7 @@ from chainmap.models.diagrams import Diagram, DiagramEngine, DiagramKind, Diagra
 from chainmap.models.enterprises import QUALIFICATIONS, Enterprise, Placement
 from chainmap.models.imports import ImportFormat, ImportJob, ImportKind, ImportStatus
 from chainmap.models.leadership import LeadershipTerm, RotationRule
-from chainmap.models.matching import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus
+from chainmap.models.matching import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus, Term
 from chainmap.models.profiles import WORKING_STATUSES, CapabilityProfile, ProfileStatus, SupplyOffer, TechnologyNeed
 from chainmap.models.proposals import ChangeProposal, ProposalItem, ProposalStatus
 from chainmap.models.regions import STAGE_ORDER, Region, RegionCode, Stage, SubRegion
@@ -72,4 +72,5 @@ __all__ = [
     "Subscription",
     "SupplyOffer",
     "TechnologyNeed",
+    "Term",
 ]

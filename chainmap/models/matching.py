@@ -6,6 +6,20 @@ from django.utils.translation import gettext_lazy as _
 from chainmap.models.base import TimeStampedModel
 
 
+class Term(models.Model):
+    """One distinct matching token. Candidates store their tokens as ids of these rows
+    (``token_codes``), so loading 300,000 profiles for a round reads packed integers, not JSON text."""
+
+    text = models.TextField(_("text"), unique=True)
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class RoundKind(models.TextChoices):
     CHAIN_MONTH = "chain_month", _("Chain of the month (一月一链)")
     CLUSTER_QUARTER = "cluster_quarter", _("Cluster of the quarter (一季一群)")

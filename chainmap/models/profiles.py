@@ -38,6 +38,9 @@ class CapabilityProfile(TimeStampedModel):
     certifications = models.TextField(_("certifications"), blank=True, max_length=2000)
     # Tokens of the text fields, stored at save time so matching never re-tokenizes.
     tokens = models.JSONField(_("tokens"), default=list, blank=True)
+    # The same tokens as ids of ``Term`` (packed int32, ascending): what matching loads. NULL: not yet
+    # encoded (matching then falls back to ``tokens``).
+    token_codes = models.BinaryField(_("token codes"), null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -89,6 +92,7 @@ class SupplyOffer(TimeStampedModel):
     description = models.TextField(_("description"), blank=True, max_length=4000)
     trl = models.PositiveSmallIntegerField(_("technology readiness level"), null=True, blank=True)
     tokens = models.JSONField(_("tokens"), default=list, blank=True)
+    token_codes = models.BinaryField(_("token codes"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["profile", "id"]

@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -226,13 +227,94 @@ def _tfidf(counts: sp.csr_matrix, df: np.ndarray, n_docs: int) -> sp.csr_matrix:
 
 
 @dataclass(slots=True)
+class CandidateTable:
+    """Candidates column by column: the shape the engine scores in, and what ``matching_inputs`` loads
+    (building 300,000 per-candidate objects would cost more than ranking them).
+
+    Row ``i`` is one candidate: a profile (``offer`` −1) or one of its supply offers. ``counts`` holds
+    its term counts (rows × ``terms``, canonical CSR: sorted, no duplicate columns)."""
+
+    profile: np.ndarray  # int64
+    offer: np.ndarray  # int64, −1: the profile itself
+    enterprise: np.ndarray  # int64
+    region_index: np.ndarray  # int64: position in REGIONS, len(REGIONS) when unknown
+    trl: np.ndarray  # int64, 0–9
+    qualification: np.ndarray  # float64: the best qualification weight
+    nodeset_index: np.ndarray  # int64: row → position in ``nodesets``
+    nodesets: list[tuple[int, ...]]
+    counts: sp.csr_matrix
+    terms: list[str]
+
+    def __len__(self) -> int:
+        return len(self.profile)
+
+    @classmethod
+    def from_candidates(cls, candidates: Sequence[Candidate]) -> CandidateTable:
+        n = len(candidates)
+        docs = [c.tokens for c in candidates]
+        terms = sorted(set(iter_chain.from_iterable(docs)))
+        counts = _count_matrix(docs, {term: i for i, term in enumerate(terms)})
+        nodesets: list[tuple[int, ...]] = []
+        nodeset_ids: dict[tuple[int, ...], int] = {}
+        raw_index: list[int] = []
+        for c in candidates:
+            index = nodeset_ids.get(c.node_ids)
+            if index is None:
+                index = nodeset_ids[c.node_ids] = len(nodesets)
+                nodesets.append(tuple(sorted(set(c.node_ids))))
+            raw_index.append(index)
+        region_pos = {code: i for i, code in enumerate(REGIONS)}
+        return cls(
+            profile=np.fromiter((c.profile_id for c in candidates), dtype=np.int64, count=n),
+            offer=np.fromiter((-1 if c.offer_id is None else c.offer_id for c in candidates), dtype=np.int64, count=n),
+            enterprise=np.fromiter((c.enterprise_id for c in candidates), dtype=np.int64, count=n),
+            region_index=np.fromiter(
+                (region_pos.get(c.region_code or "", len(REGIONS)) for c in candidates), dtype=np.int64, count=n
+            ),
+            trl=np.fromiter((min(max(c.trl or 0, 0), 9) for c in candidates), dtype=np.int64, count=n),
+            qualification=np.fromiter(
+                (qualification_weight(c.qualifications) for c in candidates), dtype=np.float64, count=n
+            ),
+            nodeset_index=np.array(raw_index, dtype=np.int64),
+            nodesets=nodesets,
+            counts=counts,
+            terms=terms,
+        )
+
+    def ordered(self) -> CandidateTable:
+        """The rows in canonical order (enterprise, profile, offer): the ranking cannot depend on the
+        order the candidates came in."""
+        order = np.lexsort((self.offer, self.profile, self.enterprise))
+        if np.array_equal(order, np.arange(len(order))):
+            return self
+        return CandidateTable(
+            profile=self.profile[order],
+            offer=self.offer[order],
+            enterprise=self.enterprise[order],
+            region_index=self.region_index[order],
+            trl=self.trl[order],
+            qualification=self.qualification[order],
+            nodeset_index=self.nodeset_index[order],
+            nodesets=self.nodesets,
+            counts=self.counts[order],
+            terms=self.terms,
+        )
+
+
+def qualification_weight(qualifications: Iterable[str]) -> float:
+    return max((QUALIFICATION_WEIGHTS.get(q, 0.0) for q in qualifications), default=0.0)
+
+
+@dataclass(slots=True)
 class _Prepared:
     targets: list[Target]
-    candidates: list[Candidate]
+    table: CandidateTable
     vocabulary: dict[str, int]
+    terms: list[str]  # column → term (the candidates' terms, then terms only targets use)
     idf: np.ndarray
     target_vectors: sp.csr_matrix
-    candidate_vectors_t: sp.csr_matrix  # vocabulary × candidates (transposed once)
+    candidate_counts: sp.csr_matrix  # candidates × vocabulary (for the matched terms)
+    candidate_vectors: sp.csr_matrix  # candidates × vocabulary
     enterprise: np.ndarray  # ascending: candidates are in (enterprise, profile, offer) order
     profile: np.ndarray
     offer: np.ndarray
@@ -241,6 +323,36 @@ class _Prepared:
     qualification: np.ndarray
     nodeset_index: np.ndarray
     nodesets: list[tuple[int, ...]]
+    weights: Weights
+    qualification_part: np.ndarray = field(init=False)
+    _parts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.qualification_part = self.weights.qualification * self.qualification
+
+    def _cached(
+        self, key: tuple[Any, ...], values: np.ndarray, weight: float, index: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``weight × values[index]`` over all candidates, made once per key (a few per round)."""
+        with self._lock:
+            found = self._parts.get(key)
+            if found is None:
+                found = self._parts[key] = ((weight * values)[index], values)
+        return found
+
+    def region_part(self, region_code: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """The weighted region component of a target raised in ``region_code``, and its value per
+        candidate region (the last: unknown)."""
+        position = REGIONS.index(region_code) if region_code in REGIONS else len(REGIONS)
+        values = np.array(
+            [region_fit(REGIONS[position] if position < len(REGIONS) else None, c) for c in (*REGIONS, None)]
+        )
+        return self._cached(("region", position), values, self.weights.region, self.region_index)
+
+    def trl_part(self, kind: str, wanted_trl: int | None) -> tuple[np.ndarray, np.ndarray]:
+        values = np.array([trl_fit(kind=kind, wanted_trl=wanted_trl, trl=level) for level in range(10)])
+        return self._cached(("trl", kind, wanted_trl), values, self.weights.trl, self.trl)
 
     def of_enterprise(self, enterprise_id: int) -> slice:
         return slice(
@@ -249,59 +361,47 @@ class _Prepared:
         )
 
 
-def _prepare(targets: Sequence[Target], candidates: Sequence[Candidate]) -> _Prepared:
+def _prepare(
+    targets: Sequence[Target], candidates: Sequence[Candidate] | CandidateTable, weights: Weights | None = None
+) -> _Prepared:
     # Canonical order first: the ranking cannot depend on the order the inputs came in.
     targets = sorted(targets, key=lambda t: t.key)
-    candidates = sorted(candidates, key=lambda c: c.sort_key)
-    n = len(candidates)
-    candidate_docs = [c.tokens for c in candidates]
-    target_docs = [t.tokens for t in targets]
-    vocabulary = {
-        term: i for i, term in enumerate(sorted(set(iter_chain.from_iterable(iter_chain(candidate_docs, target_docs)))))
-    }
-    candidate_counts = _count_matrix(candidate_docs, vocabulary)
-    target_counts = _count_matrix(target_docs, vocabulary)
-    # Document frequency over both (each row's indices are unique after sum_duplicates).
-    df = np.bincount(candidate_counts.indices, minlength=len(vocabulary)) + np.bincount(
-        target_counts.indices, minlength=len(vocabulary)
+    table = candidates if isinstance(candidates, CandidateTable) else CandidateTable.from_candidates(candidates)
+    table = table.ordered()
+    n = len(table)
+    terms = list(table.terms)
+    vocabulary = {term: i for i, term in enumerate(terms)}
+    for target in targets:
+        for term in target.tokens:
+            if term not in vocabulary:
+                vocabulary[term] = len(terms)
+                terms.append(term)
+    counts = table.counts
+    candidate_counts = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=(n, len(terms)))
+    target_counts = _count_matrix([t.tokens for t in targets], vocabulary)
+    # Document frequency over both (each row's indices are unique: canonical CSR).
+    df = np.bincount(candidate_counts.indices, minlength=len(terms)) + np.bincount(
+        target_counts.indices, minlength=len(terms)
     )
     n_docs = n + len(targets)
-
-    # Few distinct node sets (many candidates share one): structure is computed per node set.
-    nodesets: list[tuple[int, ...]] = []
-    nodeset_ids: dict[tuple[int, ...], int] = {}
-    raw_index: list[int] = []
-    for c in candidates:
-        index = nodeset_ids.get(c.node_ids)
-        if index is None:
-            index = nodeset_ids[c.node_ids] = len(nodesets)
-            nodesets.append(tuple(sorted(set(c.node_ids))))
-        raw_index.append(index)
-
-    qualification_of: dict[frozenset[str], float] = {}
-    for c in candidates:
-        if c.qualifications not in qualification_of:
-            qualification_of[c.qualifications] = max(
-                (QUALIFICATION_WEIGHTS.get(q, 0.0) for q in c.qualifications), default=0.0
-            )
-    region_pos = {code: i for i, code in enumerate(REGIONS)}
     return _Prepared(
         targets=targets,
-        candidates=candidates,
+        table=table,
         vocabulary=vocabulary,
+        terms=terms,
         idf=np.log((1 + n_docs) / (1 + df)) + 1,
         target_vectors=_tfidf(target_counts, df, n_docs),
-        candidate_vectors_t=_tfidf(candidate_counts, df, n_docs).T.tocsr(),
-        enterprise=np.fromiter((c.enterprise_id for c in candidates), dtype=np.int64, count=n),
-        profile=np.fromiter((c.profile_id for c in candidates), dtype=np.int64, count=n),
-        offer=np.fromiter((-1 if c.offer_id is None else c.offer_id for c in candidates), dtype=np.int64, count=n),
-        region_index=np.fromiter(
-            (region_pos.get(c.region_code or "", len(REGIONS)) for c in candidates), dtype=np.int64, count=n
-        ),
-        trl=np.fromiter((min(max(c.trl or 0, 0), 9) for c in candidates), dtype=np.int64, count=n),
-        qualification=np.fromiter((qualification_of[c.qualifications] for c in candidates), dtype=np.float64, count=n),
-        nodeset_index=np.array(raw_index, dtype=np.int64),
-        nodesets=nodesets,
+        candidate_counts=candidate_counts,
+        candidate_vectors=_tfidf(candidate_counts, df, n_docs),
+        enterprise=table.enterprise,
+        profile=table.profile,
+        offer=table.offer,
+        region_index=table.region_index,
+        trl=table.trl,
+        qualification=table.qualification,
+        nodeset_index=table.nodeset_index,
+        nodesets=table.nodesets,
+        weights=weights or Weights(),
     )
 
 
@@ -372,16 +472,24 @@ def _top(prep: _Prepared, scores: np.ndarray, top_n: int) -> list[int]:
         k = min(k * 2, eligible)
 
 
-def _matched_terms(prep: _Prepared, target: Target, candidate: Candidate) -> list[str]:
-    shared = set(target.tokens).intersection(candidate.tokens)
-    vocabulary, idf = prep.vocabulary, prep.idf
-    return sorted(shared, key=lambda term: (-idf[vocabulary[term]], term))[:MAX_MATCHED_TERMS]
+def _matched_terms(prep: _Prepared, target_row: int, index: int) -> list[str]:
+    """The terms a target shares with a candidate, the rarest first (then by term)."""
+    targets, counts = prep.target_vectors, prep.candidate_counts
+    shared = np.intersect1d(
+        targets.indices[targets.indptr[target_row] : targets.indptr[target_row + 1]],
+        counts.indices[counts.indptr[index] : counts.indptr[index + 1]],
+        assume_unique=True,
+    )
+    terms, idf = prep.terms, prep.idf
+    return sorted((terms[column] for column in shared.tolist()), key=lambda term: (-idf[prep.vocabulary[term]], term))[
+        :MAX_MATCHED_TERMS
+    ]
 
 
 def rank_candidates(
     *,
     targets: Sequence[Target],
-    candidates: Sequence[Candidate],
+    candidates: Sequence[Candidate] | CandidateTable,
     structure: ChainStructure,
     weights: Weights,
     top_n: int = 20,
@@ -393,9 +501,9 @@ def rank_candidates(
     blocks are independent, so the result does not depend on the number of workers.
     """
     result: dict[tuple[str, int], list[Ranked]] = {t.key: [] for t in targets}
-    if not targets or not candidates or top_n <= 0:
+    if not targets or not len(candidates) or top_n <= 0:
         return result
-    prep = _prepare(targets, candidates)
+    prep = _prepare(targets, candidates, weights)
     nodesets, columns = _nodeset_matrix(prep)
     starts = range(0, len(prep.targets), _BLOCK)
 
@@ -423,54 +531,49 @@ def _score_block(
     top_n: int,
 ) -> list[tuple[tuple[str, int], list[Ranked]]]:
     block = prep.targets[start : start + _BLOCK]
-    # One sparse product per block of targets: targets × candidates, dense only for this block.
-    text = (prep.target_vectors[start : start + len(block)] @ prep.candidate_vectors_t).toarray()
+    # Text of the whole block in one sparse × dense product (candidates × block), summed in float32
+    # over each candidate's terms in column order — the same sums as ``targets @ candidates.T``.
+    targets = prep.target_vectors[start : start + len(block)].toarray().T
+    text_block = prep.candidate_vectors @ targets
     structure_table = _structure_block(block, structure, nodesets, columns)
-    region_pos = {code: i for i, code in enumerate(REGIONS)}
-    region_table = np.array(
-        [[region_fit(t, c) for c in (*REGIONS, None)] for t in (*REGIONS, None)], dtype=np.float64
-    )  # last row and column: unknown region
     out = []
-    # Row by row: the 5 candidate-length vectors of one target stay in cache.
+    # Row by row: the few candidate-length vectors of one target stay in cache. The parts that do not
+    # depend on the target's text or nodes are cached weighted vectors (same products, same sums).
     for offset, target in enumerate(block):
-        text_row = text[offset].astype(np.float64)
-        structure_row = structure_table[offset][prep.nodeset_index]
-        region_row = region_table[region_pos.get(target.region_code or "", len(REGIONS))][prep.region_index]
-        trl_table = np.array(
-            [trl_fit(kind=target.kind, wanted_trl=target.wanted_trl, trl=level) for level in range(10)],
-            dtype=np.float64,
-        )
-        trl_row = trl_table[prep.trl]
+        text_row = text_block[:, offset].astype(np.float64)
+        structure_values = structure_table[offset]
+        region_part, region_values = prep.region_part(target.region_code)
+        trl_part, trl_values = prep.trl_part(target.kind, target.wanted_trl)
         row = w.text * text_row
-        row += w.structure * structure_row
-        row += w.region * region_row
-        row += w.qualification * prep.qualification
-        row += w.trl * trl_row
+        row += (w.structure * structure_values)[prep.nodeset_index]
+        row += region_part
+        row += prep.qualification_part
+        row += trl_part
         # Rounded so that equal scores reached through different components compare equal, and the
         # stable keys, not float noise, break the tie.
         np.round(row, 9, out=row)
-        row[(text_row <= 0) & (structure_row <= 0)] = -np.inf
+        row[(text_row <= 0) & (structure_values <= 0)[prep.nodeset_index]] = -np.inf
         if target.kind == NEED and target.enterprise_id is not None:
             row[prep.of_enterprise(target.enterprise_id)] = -np.inf
         ranked = []
         for rank, index in enumerate(_top(prep, row, top_n), start=1):
-            candidate = prep.candidates[index]
+            offer_id = int(prep.offer[index])
             ranked.append(
                 Ranked(
                     target=target.key,
                     rank=rank,
                     score=round(float(row[index]), 6),
-                    profile_id=candidate.profile_id,
-                    offer_id=candidate.offer_id,
-                    enterprise_id=candidate.enterprise_id,
+                    profile_id=int(prep.profile[index]),
+                    offer_id=None if offer_id < 0 else offer_id,
+                    enterprise_id=int(prep.enterprise[index]),
                     components={
                         "text": round(float(text_row[index]), 4),
-                        "structure": round(float(structure_row[index]), 4),
-                        "region": round(float(region_row[index]), 4),
+                        "structure": round(float(structure_values[prep.nodeset_index[index]]), 4),
+                        "region": round(float(region_values[prep.region_index[index]]), 4),
                         "qualification": round(float(prep.qualification[index]), 4),
-                        "trl": round(float(trl_row[index]), 4),
+                        "trl": round(float(trl_values[prep.trl[index]]), 4),
                     },
-                    matched_terms=_matched_terms(prep, target, candidate),
+                    matched_terms=_matched_terms(prep, start + offset, index),
                 )
             )
         out.append((target.key, ranked))
@@ -480,14 +583,15 @@ def _score_block(
 # --- the database layer ---------------------------------------------------------------------
 
 
-def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], list[Candidate], ChainStructure]:
-    """Targets, candidates and structure of some chains, in a constant number of queries (8).
+def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], CandidateTable, ChainStructure]:
+    """Targets, candidates and structure of some chains, in a constant number of queries (9; one more
+    while some candidate rows have no token codes yet).
 
     Targets: open bottlenecks of the chains, open needs (of approved profiles) on their nodes.
     Candidates: approved profiles whose enterprise sits on a node of the chains (placement not
     rejected) or offers something there, and those offers. Only approved profiles ever appear.
     """
-    from django.db.models import F, Q, TextField
+    from django.db.models import Case, F, Q, TextField, Value, When
     from django.db.models.functions import Cast
 
     from chainmap.models import (
@@ -504,9 +608,9 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], list[Can
     )
 
     chain_ids = list(chain_ids)
-    # Tokens come as JSON text and are parsed here, one ``json.loads`` per row, with every term
-    # interned: Django's JSONField decoding costs several times more, and 300,000 profiles of ~40
-    # terms would otherwise hold ~12 million separate strings of a vocabulary of a few thousand.
+    # Targets' tokens come as JSON text, parsed here with every term interned (Django's JSONField
+    # decoding costs several times more). Candidates' tokens come as packed term ids: 300,000
+    # profiles of ~40 terms would otherwise mean ~12 million strings to parse.
     terms = _Terms()
     text = Cast("tokens", TextField())
     structure = ChainStructure.build(
@@ -543,19 +647,16 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], list[Can
         .values_list("pk", "node_id", text, "profile__enterprise_id", "profile__enterprise__region__code")
     ]
 
-    placed: dict[int, set[int]] = {}
     placements = (
         Placement.objects.filter(node__chain_id__in=chain_ids).exclude(status=Placement.Status.REJECTED).order_by()
     )
-    for enterprise_id, node_id in placements.values_list("enterprise_id", "node_id"):
-        placed.setdefault(enterprise_id, set()).add(node_id)
+    placed = _nodes_by_enterprise(_fetch(placements.values_list("enterprise_id", "node_id")))
+    # Candidates' tokens as packed term ids; the JSON text only of a row not encoded yet.
+    unencoded = Case(When(token_codes__isnull=True, then=text), default=Value(None), output_field=TextField())
     offers = SupplyOffer.objects.filter(node__chain_id__in=chain_ids, profile__status=ProfileStatus.APPROVED).order_by()
-    offer_rows = [
-        (pk, profile_id, node_id, terms.parse(tokens), trl)
-        for pk, profile_id, node_id, tokens, trl in offers.values_list("pk", "profile_id", "node_id", text, "trl")
-    ]
+    offer_rows = list(offers.values_list("pk", "profile_id", "node_id", "token_codes", unencoded, "trl"))
     offered: dict[int, set[int]] = {}
-    for _pk, profile_id, node_id, _tokens, _trl in offer_rows:
+    for _pk, profile_id, node_id, *_rest in offer_rows:
         offered.setdefault(profile_id, set()).add(node_id)
 
     qualification_fields = list(QUALIFICATIONS)
@@ -568,56 +669,181 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], list[Can
         )
         .order_by()
     )
-    candidates: list[Candidate] = []
-    profile_info: dict[int, tuple[int, str, int, frozenset[str]]] = {}
-    qualification_sets: dict[tuple[bool, ...], frozenset[str]] = {}
-    no_nodes: set[int] = set()
-    for pk, enterprise_id, tokens, trl, region, *flags in profiles.values_list(
-        "pk",
-        "enterprise_id",
-        text,
-        "trl",
-        F("enterprise__region__code"),
-        *(F(f"enterprise__{q}") for q in qualification_fields),
-    ).iterator(chunk_size=10_000):
-        key = tuple(flags)
-        qualifications = qualification_sets.get(key)
-        if qualifications is None:
-            qualifications = qualification_sets[key] = frozenset(
-                q for q, on in zip(qualification_fields, flags, strict=True) if on
-            )
-        profile_info[pk] = (enterprise_id, region, trl, qualifications)
-        nodes = placed.get(enterprise_id, no_nodes)
-        extra = offered.get(pk)
-        if extra:
-            nodes = nodes | extra
-        candidates.append(
-            Candidate(
-                profile_id=pk,
-                offer_id=None,
-                enterprise_id=enterprise_id,
-                region_code=region,
-                node_ids=terms.nodes(nodes),
-                tokens=terms.parse(tokens),
-                trl=trl,
-                qualifications=qualifications,
-            )
+    columns = _CandidateColumns()
+    # Rows come straight from the cursor and are turned into columns (zip), not handled one by one.
+    rows = _fetch(
+        profiles.values_list(
+            "pk",
+            "enterprise_id",
+            "token_codes",
+            unencoded,
+            "trl",
+            F("enterprise__region__code"),
+            *(F(f"enterprise__{q}") for q in qualification_fields),
         )
-    for pk, profile_id, node_id, tokens, trl in offer_rows:
-        enterprise_id, region, profile_trl, qualifications = profile_info[profile_id]
-        candidates.append(
-            Candidate(
-                profile_id=profile_id,
-                offer_id=pk,
-                enterprise_id=enterprise_id,
-                region_code=region,
-                node_ids=(node_id,),
-                tokens=tokens,
-                trl=trl or profile_trl,
-                qualifications=qualifications,
-            )
+    )
+    pks, enterprises, codes, raws, trls, regions, *flags = (
+        zip(*rows, strict=True) if rows else [()] * (6 + len(qualification_fields))
+    )
+    region_pos = {code: i for i, code in enumerate(REGIONS)}
+    region_index = [region_pos.get(region or "", len(REGIONS)) for region in regions]
+    qualification = (
+        np.array(flags, dtype=bool).T * np.array([QUALIFICATION_WEIGHTS.get(q, 0.0) for q in qualification_fields])
+    ).max(axis=1, initial=0.0)
+    nodeset_of = {enterprise: columns.nodeset(nodes) for enterprise, nodes in placed.items()}
+    empty = columns.nodeset(())
+    nodeset_index = [nodeset_of.get(enterprise, empty) for enterprise in enterprises]
+    position = {pk: i for i, pk in enumerate(pks)} if offered else {}
+    for profile_id, nodes in offered.items():
+        i = position[profile_id]
+        nodeset_index[i] = columns.nodeset(terms.nodes(nodes.union(columns.nodeset_list[nodeset_index[i]])))
+    columns.add(
+        profile=pks,
+        offer=[-1] * len(pks),
+        enterprise=enterprises,
+        region_index=region_index,
+        trl=trls,
+        qualification=qualification,
+        nodeset_index=nodeset_index,
+        codes=codes,
+        raws=raws,
+    )
+    if offer_rows:
+        offer_pks, offer_profiles, offer_nodes, offer_codes, offer_raws, offer_trls = zip(*offer_rows, strict=True)
+        at = [position[profile_id] for profile_id in offer_profiles]
+        columns.add(
+            profile=offer_profiles,
+            offer=offer_pks,
+            enterprise=[enterprises[i] for i in at],
+            region_index=[region_index[i] for i in at],
+            trl=[trl or trls[i] for trl, i in zip(offer_trls, at, strict=True)],
+            qualification=qualification[at],
+            nodeset_index=[columns.nodeset((node_id,)) for node_id in offer_nodes],
+            codes=offer_codes,
+            raws=offer_raws,
         )
-    return targets, candidates, structure
+    return targets, columns.table(), structure
+
+
+def _nodes_by_enterprise(rows: list[tuple[int, int]]) -> dict[int, tuple[int, ...]]:
+    """(enterprise, node) rows → each enterprise's distinct nodes, ascending (grouped with numpy)."""
+    if not rows:
+        return {}
+    pairs = np.array(rows, dtype=np.int64)
+    span = int(pairs[:, 1].max()) + 1
+    keys = np.unique(pairs[:, 0] * span + pairs[:, 1])  # by enterprise, then node; duplicates gone
+    enterprises, starts = np.unique(keys // span, return_index=True)
+    nodes = (keys % span).tolist()
+    bounds = [*starts.tolist(), len(nodes)]
+    return {
+        enterprise: tuple(nodes[begin:end])
+        for enterprise, begin, end in zip(enterprises.tolist(), bounds, bounds[1:], strict=False)
+    }
+
+
+def _fetch(queryset: Any) -> list[tuple[Any, ...]]:
+    """All rows of a ``values_list`` queryset as the database driver returns them (no per-row ORM
+    work: the columns here need no conversion)."""
+    from django.db import connections
+
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _CandidateColumns:
+    """Collects candidates as columns, then makes the ``CandidateTable``: the packed term ids become
+    one CSR matrix whose columns are the terms in use (their texts read in one query)."""
+
+    def __init__(self) -> None:
+        self.terms = _Terms()
+        self.columns: dict[str, list[Any]] = {
+            name: [] for name in ("profile", "offer", "enterprise", "region_index", "trl", "qualification")
+        }
+        self.nodeset_index: list[int] = []
+        self.nodesets: dict[tuple[int, ...], int] = {}
+        self.nodeset_list: list[tuple[int, ...]] = []
+        self.codes: list[bytes] = []
+        self.unencoded: dict[int, list[str]] = {}  # row → tokens, for rows without codes
+
+    def nodeset(self, nodes: tuple[int, ...]) -> int:
+        index = self.nodesets.get(nodes)
+        if index is None:
+            index = self.nodesets[nodes] = len(self.nodeset_list)
+            self.nodeset_list.append(nodes)
+        return index
+
+    def add(
+        self, *, nodeset_index: Sequence[int], codes: Sequence[Any], raws: Sequence[str | None], **columns: Any
+    ) -> None:
+        start = len(self.codes)
+        for name, values in columns.items():
+            self.columns[name].extend(values.tolist() if isinstance(values, np.ndarray) else values)
+        self.nodeset_index.extend(nodeset_index)
+        self.codes.extend(codes)
+        for offset in [i for i, value in enumerate(codes) if value is None]:
+            self.unencoded[start + offset] = self.terms.parse(raws[offset])
+            self.codes[start + offset] = b""
+
+    def _encode_rest(self, top: int) -> dict[int, str]:
+        """Codes for the rows stored before token codes existed: known terms by their id, new ones
+        numbered past ``top`` (in memory only). Returns those new ids' texts."""
+        from chainmap.models import Term
+
+        wanted = {term for tokens in self.unencoded.values() for term in tokens}
+        ids = dict(Term.objects.filter(text__in=wanted).values_list("text", "pk")) if wanted else {}
+        top = max(top, *ids.values()) if ids else top
+        local: dict[int, str] = {}
+        for term in sorted(wanted.difference(ids)):
+            top += 1
+            ids[term] = top
+            local[top] = term
+        for row, tokens in self.unencoded.items():
+            self.codes[row] = np.sort(np.fromiter((ids[t] for t in tokens), dtype="<i4", count=len(tokens))).tobytes()
+        return local
+
+    def table(self) -> CandidateTable:
+        from chainmap.models import Term
+
+        ids = _decode(b"".join(self.codes))
+        local_terms: dict[int, str] = {}
+        if self.unencoded:
+            local_terms = self._encode_rest(int(ids.max()) if len(ids) else 0)
+            ids = _decode(b"".join(self.codes))
+        n = len(self.codes)
+        lengths = np.fromiter(map(len, self.codes), dtype=np.int64, count=n) // 4
+        present = np.zeros(int(ids.max()) + 1 if len(ids) else 1, dtype=bool)
+        present[ids] = True
+        used = np.flatnonzero(present)
+        # Columns in term-id order, so each row's (ascending) codes stay sorted.
+        column_of = np.cumsum(present, dtype=np.int64) - 1
+        stored = [int(i) for i in used if int(i) not in local_terms]
+        texts = dict(Term.objects.filter(pk__in=stored).values_list("pk", "text")) if stored else {}
+        texts.update(local_terms)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        counts = sp.csr_matrix(
+            (np.ones(len(ids), dtype=np.float32), column_of[ids].astype(np.int32), indptr), shape=(n, len(used))
+        )
+        counts.sum_duplicates()
+        column = self.columns
+        return CandidateTable(
+            profile=np.array(column["profile"], dtype=np.int64),
+            offer=np.array(column["offer"], dtype=np.int64),
+            enterprise=np.array(column["enterprise"], dtype=np.int64),
+            region_index=np.array(column["region_index"], dtype=np.int64),
+            trl=np.clip(np.array(column["trl"], dtype=np.int64), 0, 9),
+            qualification=np.array(column["qualification"], dtype=np.float64),
+            nodeset_index=np.array(self.nodeset_index, dtype=np.int64),
+            nodesets=self.nodeset_list,
+            counts=counts,
+            terms=[texts[int(i)] for i in used],
+        )
+
+
+def _decode(codes: bytes) -> np.ndarray:
+    return np.frombuffer(codes, dtype="<i4")
 
 
 class _Terms:

@@ -13,15 +13,16 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jieba
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 
-from chainmap.models import Bottleneck, CapabilityProfile, Node, SupplyOffer, TechnologyNeed
+from chainmap.models import Bottleneck, CapabilityProfile, Node, SupplyOffer, TechnologyNeed, Term
 
 logger = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
@@ -146,6 +147,42 @@ _SOURCES: dict[type[models.Model], tuple[str, ...]] = {
 }
 
 
+# Candidates also keep their tokens as term ids (``token_codes``): what matching loads.
+_CODED: frozenset[type[models.Model]] = frozenset({CapabilityProfile, SupplyOffer})
+
+
+def term_ids(terms: Iterable[str]) -> dict[str, int]:
+    """Id of each term in ``Term``, adding the new ones. Safe with concurrent savers: the insert skips
+    terms another transaction added (ON CONFLICT DO NOTHING), and they are read back."""
+    wanted = set(terms)
+    if not wanted:
+        return {}
+    found = dict(Term.objects.filter(text__in=wanted).values_list("text", "pk"))
+    missing = wanted.difference(found)
+    if missing:
+        Term.objects.bulk_create([Term(text=term) for term in sorted(missing)], ignore_conflicts=True)
+        found.update(Term.objects.filter(text__in=missing).values_list("text", "pk"))
+    return found
+
+
+def encode_tokens(tokens: Sequence[str], ids: Mapping[str, int]) -> bytes:
+    """Tokens as packed little-endian int32 term ids, ascending (repeats kept: they are the counts)."""
+    codes = np.fromiter((ids[token] for token in tokens), dtype="<i4", count=len(tokens))
+    codes.sort()
+    return codes.tobytes()
+
+
+def decode_tokens(codes: bytes | memoryview | None) -> np.ndarray:
+    return np.frombuffer(codes or b"", dtype="<i4")
+
+
+def _stored(model: type[models.Model], tokens: list[str], ids: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The fields that store ``tokens`` on a row of ``model``."""
+    if model not in _CODED:
+        return {"tokens": tokens}
+    return {"tokens": tokens, "token_codes": encode_tokens(tokens, ids if ids is not None else term_ids(tokens))}
+
+
 def _refresh(model: type[models.Model], pk: int) -> list[str]:
     fields = _SOURCES[model]
     values = model.objects.filter(pk=pk).values_list(*fields).first()
@@ -153,7 +190,7 @@ def _refresh(model: type[models.Model], pk: int) -> list[str]:
         return []
     tokens = tokenize(_join(*values))
     # update(): tokens are derived data, so no updated_at bump, no history row, no save() side effects.
-    model.objects.filter(pk=pk).update(tokens=tokens)
+    model.objects.filter(pk=pk).update(**_stored(model, tokens))
     return tokens
 
 
@@ -174,14 +211,19 @@ def tokens_refresh_bottleneck(*, bottleneck_id: int) -> list[str]:
     return _refresh(Bottleneck, bottleneck_id)
 
 
-def _batches(model: type[models.Model], *, only_missing: bool, batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+def _batches(
+    model: type[models.Model], *, only_missing: bool, batch_size: int, extra: tuple[str, ...] = ()
+) -> Iterator[list[tuple[Any, ...]]]:
     """Rows in primary-key order, by keyset pagination (rows whose text is empty stay empty: no loop)."""
     queryset = model.objects.order_by("pk")
     if only_missing:
-        queryset = queryset.filter(tokens=[])
+        missing = models.Q(tokens=[])
+        if model in _CODED:
+            missing |= models.Q(token_codes__isnull=True)
+        queryset = queryset.filter(missing)
     last = 0
     while True:
-        rows = list(queryset.filter(pk__gt=last).values_list("pk", *_SOURCES[model])[:batch_size])
+        rows = list(queryset.filter(pk__gt=last).values_list("pk", *_SOURCES[model], *extra)[:batch_size])
         if not rows:
             return
         yield rows
@@ -190,16 +232,23 @@ def _batches(model: type[models.Model], *, only_missing: bool, batch_size: int) 
 
 def tokens_fill_missing(*, batch_size: int = 2000, everything: bool = False) -> int:
     """Tokenize every profile, offer, need and bottleneck whose tokens are empty (all rows with
-    ``everything``), in batches of ``bulk_update``. Returns how many rows got non-empty tokens."""
+    ``everything``), and encode the stored tokens of candidates that have no token codes yet, in
+    batches of ``bulk_update``. Returns how many rows got non-empty tokens."""
     tok = tokenizer(refresh=True)
     filled = 0
     for model in _SOURCES:
-        for rows in _batches(model, only_missing=not everything, batch_size=batch_size):
-            objs = []
-            for pk, *values in rows:
+        coded = model in _CODED
+        fields = ["tokens", "token_codes"] if coded else ["tokens"]
+        for rows in _batches(model, only_missing=not everything, batch_size=batch_size, extra=("tokens",)):
+            made: list[tuple[int, list[str]]] = []
+            for pk, *values, stored in rows:
+                if stored and not everything:
+                    made.append((pk, list(stored)))  # tokens kept: only their codes were missing
+                    continue
                 tokens = tokenize(_join(*values), tok=tok)
-                if tokens or everything:
-                    objs.append(model(pk=pk, tokens=tokens))
-                    filled += bool(tokens)
-            model.objects.bulk_update(objs, ["tokens"], batch_size=batch_size)
+                made.append((pk, tokens))
+                filled += bool(tokens)
+            ids = term_ids(token for _pk, tokens in made for token in tokens) if coded else None
+            objs = [model(pk=pk, **_stored(model, tokens, ids)) for pk, tokens in made]
+            model.objects.bulk_update(objs, fields, batch_size=batch_size)
     return filled

@@ -283,11 +283,54 @@ def market(h2):
 
 
 def test_matching_inputs_loads_only_approved_profiles_in_constant_queries(h2, market, django_assert_num_queries):
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         targets, candidates, structure = matching_inputs(chain_ids=[h2["chain"].pk])
     assert {t.key for t in targets} == {(BOTTLENECK, market["bottleneck"].pk), (NEED, market["need"].pk)}
-    assert {c.profile_id for c in candidates} == {market[k].pk for k in ("membrane", "plates", "needer")}
+    assert set(candidates.profile.tolist()) == {market[k].pk for k in ("membrane", "plates", "needer")}
     assert structure.parent[h2["pem"].pk] == h2["mea"].pk
+
+
+def test_candidates_are_loaded_from_their_token_codes(h2, market):
+    """The term ids stored at save are what matching reads: the JSON tokens are not even consulted."""
+    membrane = market["membrane"]
+    membrane.refresh_from_db()
+    codes = text.decode_tokens(membrane.token_codes)
+    assert sorted(m.Term.objects.get(pk=code).text for code in codes.tolist()) == sorted(membrane.tokens)
+    assert codes.tolist() == sorted(codes.tolist())
+    m.CapabilityProfile.objects.filter(pk=membrane.pk).update(tokens=["不会被读取"])
+
+    _targets, candidates, _structure = matching_inputs(chain_ids=[h2["chain"].pk])
+    row = candidates.profile.tolist().index(membrane.pk)
+    columns = candidates.counts.indices[candidates.counts.indptr[row] : candidates.counts.indptr[row + 1]]
+    loaded = {candidates.terms[c] for c in columns.tolist()}
+    assert loaded == set(membrane.tokens)
+    assert "不会被读取" not in candidates.terms
+
+
+def test_rows_without_token_codes_rank_exactly_as_encoded_rows(h2, market, django_assert_num_queries):
+    """Rows stored before token codes existed fall back to their JSON tokens (one more query), and
+    rank the same — including a term no ``Term`` row knows yet."""
+    plates = m.CapabilityProfile.objects.get(pk=market["plates"].pk)
+    plates.tokens.append("新词项")  # below, a term no ``Term`` row knows (stored before codes existed)
+    m.CapabilityProfile.objects.filter(pk=plates.pk).update(tokens=plates.tokens)
+    m.CapabilityProfile.objects.filter(pk=plates.pk).update(
+        token_codes=text.encode_tokens(plates.tokens, text.term_ids(plates.tokens))
+    )
+    inputs = matching_inputs(chain_ids=[h2["chain"].pk])
+    before = rank_candidates(targets=inputs[0], candidates=inputs[1], structure=inputs[2], weights=W)
+    assert any("新词项" in r.matched_terms for r in before[(NEED, market["need"].pk)]) is False
+
+    m.Term.objects.filter(text="新词项").delete()
+    m.CapabilityProfile.objects.update(token_codes=None)
+    m.SupplyOffer.objects.update(token_codes=None)
+    with django_assert_num_queries(10):
+        inputs = matching_inputs(chain_ids=[h2["chain"].pk])
+    assert "新词项" in inputs[1].terms
+    assert rank_candidates(targets=inputs[0], candidates=inputs[1], structure=inputs[2], weights=W) == before
+
+    assert text.tokens_fill_missing() == 0  # only encodes: no row is tokenized again
+    assert not m.CapabilityProfile.objects.filter(token_codes__isnull=True).exists()
+    assert m.Term.objects.filter(text="新词项").exists()
 
 
 def test_matching_run_ranks_the_right_answers_first(h2, market):
@@ -385,7 +428,7 @@ def test_text_vectors_are_sklearns_tfidf():
     targets = [bottleneck(tokens=docs[2]), bottleneck(2, tokens=docs[3])]
     prep = _prepare(targets, candidates)
     reference = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True).fit([*docs[:3], *docs[2:]])
-    ours = prep.candidate_vectors_t.T.toarray()
+    ours = prep.candidate_vectors.toarray()
     columns = [prep.vocabulary[term] for term in reference.get_feature_names_out()]
     assert ours[:, columns] == pytest.approx(reference.transform(docs[:3]).toarray(), abs=1e-6)
     assert prep.target_vectors.toarray()[1].sum() == 0  # an empty document stays empty
