@@ -25,3 +25,11 @@ class MilestoneFilterSet(df.FilterSet):
     class Meta:
         model = pm.Milestone
         fields = ["project"]
+
+
+class BatchFilterSet(df.FilterSet):
+    number = df.NumberFilter(field_name="number", help_text="Batch number.")
+
+    class Meta:
+        model = pm.Batch
+        fields = ["number"]

@@ -13,5 +13,6 @@ router.register("challenges", views.ChallengeViewSet, basename="challenge")
 router.register("applications", views.ApplicationViewSet, basename="application")
 router.register("projects", views_joint.JointProjectViewSet, basename="project")
 router.register("milestones", views_joint.MilestoneViewSet, basename="milestone")
+router.register("batches", views_joint.BatchViewSet, basename="batch")
 
 urlpatterns = router.urls
