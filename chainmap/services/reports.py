@@ -683,22 +683,27 @@ _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 def render_xlsx(snapshot: dict[str, Any]) -> bytes:
     """One sheet per section; every text cell passes ``spreadsheet_safe``."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import TYPE_STRING
 
     context = report_context(snapshot)
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    # Write-only: rows stream to the file instead of building every cell object of a large round.
+    workbook = Workbook(write_only=True)
 
     def sheet(title: str, header: list[str], rows: list[list[Any]]) -> None:
         ws = workbook.create_sheet(_SHEET_NAME_BAD.sub(" ", title)[:31])
+        ws.freeze_panes = "A2"
         ws.append([str(h) for h in header])
         for row in rows:
-            ws.append([spreadsheet_safe(value) for value in row])
-        for cells in ws.iter_rows(min_row=2):
-            for cell in cells:
-                if isinstance(cell.value, str):
+            cells = []
+            for value in row:
+                value = spreadsheet_safe(value)
+                if isinstance(value, str):
+                    cell = WriteOnlyCell(ws, value)
                     cell.data_type = TYPE_STRING  # never a formula, whatever openpyxl guessed
-        ws.freeze_panes = "A2"
+                    value = cell
+                cells.append(value)
+            ws.append(cells)
 
     round_info = context["round"]
     sheet(
