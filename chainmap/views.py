@@ -96,5 +96,6 @@ def enterprise_detail(request: HttpRequest, credit_code: str) -> HttpResponse:
             "show_contacts": show_contacts,
             "propose_form": propose_form,
             "reviewable_ids": reviewable_ids,
+            "can_edit_enterprise": permissions.can_edit_enterprise(user=request.user, enterprise=enterprise),
         },
     )

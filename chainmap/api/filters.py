@@ -4,6 +4,8 @@ people know them (chain slug, region code, node code), ids otherwise."""
 from __future__ import annotations
 
 import django_filters as df
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from chainmap import models as m
 from chainmap.models.chains import EdgeKind
@@ -178,3 +180,40 @@ class SubscriptionFilterSet(df.FilterSet):
     class Meta:
         model = m.Subscription
         fields = ["is_active"]
+
+
+class CalendarEntryFilterSet(df.FilterSet):
+    kind = df.ChoiceFilter(choices=m.RoundKind.choices)
+    year = df.NumberFilter(
+        field_name="period__year", min_value=2000, max_value=2100, help_text="Calendar year, e.g. 2026."
+    )
+
+    class Meta:
+        model = m.CalendarEntry
+        fields = ["kind", "year"]
+
+
+class DeliveryFilterSet(df.FilterSet):
+    report = df.NumberFilter(field_name="report_id")
+    round = df.NumberFilter(field_name="report__round_id")
+    status = df.ChoiceFilter(choices=m.Delivery.Status.choices)
+
+    class Meta:
+        model = m.Delivery
+        fields = ["report", "round", "status"]
+
+
+class UserFilterSet(df.FilterSet):
+    active = df.BooleanFilter(field_name="is_active")
+    role = df.ChoiceFilter(choices=m.Role.choices, method="filter_role")
+    region = df.CharFilter(field_name="membership__region__code", help_text="Region code of region officials.")
+    q = df.CharFilter(field_name="username", lookup_expr="icontains", help_text="Part of the username.")
+
+    class Meta:
+        model = get_user_model()
+        fields = ["active", "role", "region", "q"]
+
+    def filter_role(self, queryset, name: str, value: str):
+        if value == m.Role.JOINT_OFFICE:
+            return queryset.filter(Q(membership__role=value) | Q(is_superuser=True))
+        return queryset.filter(membership__role=value, is_superuser=False)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -20,6 +23,17 @@ from chainmap.models.profiles import NeedStatus
 from chainmap.models.proposals import Operation
 
 REASON_MAX = 2000
+LANGUAGE_CHOICES = [(code, name) for code, name in settings.LANGUAGES]
+
+
+def _sane_year(value: Any) -> None:
+    if not 2000 <= value.year <= 2100:
+        raise serializers.ValidationError(_("Enter a date between 2000-01-01 and 2100-12-31."))
+
+
+def calendar_date(**kwargs: Any) -> serializers.DateField:
+    """A day of a calendar (leadership terms, rounds): years 2000–2100, so date arithmetic never overflows."""
+    return serializers.DateField(validators=[_sane_year], **kwargs)
 
 
 def reason_field() -> serializers.CharField:
@@ -244,6 +258,16 @@ class TechnologyNeedSerializer(serializers.ModelSerializer):
         fields = ["id", "node", "title", "description", "is_bottleneck", "status"]
 
 
+class OfferDetailSerializer(SupplyOfferSerializer):
+    class Meta(SupplyOfferSerializer.Meta):
+        fields = ["id", "profile", *SupplyOfferSerializer.Meta.fields[1:]]
+
+
+class NeedDetailSerializer(TechnologyNeedSerializer):
+    class Meta(TechnologyNeedSerializer.Meta):
+        fields = ["id", "profile", *TechnologyNeedSerializer.Meta.fields[1:]]
+
+
 class ProfileSerializer(serializers.ModelSerializer):
     offers = SupplyOfferSerializer(many=True, read_only=True)
     needs = TechnologyNeedSerializer(many=True, read_only=True)
@@ -285,6 +309,14 @@ class NeedInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     is_bottleneck = serializers.BooleanField(required=False, default=False)
     status = serializers.ChoiceField(choices=NeedStatus.choices, required=False, default=NeedStatus.OPEN)
+
+
+class OfferCreateSerializer(OfferInputSerializer):
+    profile = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Id of a draft or returned version.")
+
+
+class NeedCreateSerializer(NeedInputSerializer):
+    profile = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Id of a draft or returned version.")
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
@@ -504,7 +536,9 @@ class DeliverySerializer(serializers.ModelSerializer):
 class ReportSerializer(serializers.ModelSerializer):
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
-    deliveries = DeliverySerializer(many=True, read_only=True)
+    deliveries = serializers.SerializerMethodField(
+        help_text="Who the report was mailed to, and each delivery's status: officials only (empty for others)."
+    )
 
     class Meta:
         model = m.Report
@@ -517,6 +551,16 @@ class ReportSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 
+    @extend_schema_field(DeliverySerializer(many=True))
+    def get_deliveries(self, obj: m.Report) -> list[dict[str, Any]]:
+        from chainmap import roles
+
+        request = self.context.get("request")
+        # Recipients' addresses are personal data: subscribers read the report, not its mailing list.
+        if request is None or not roles.is_official(request.user):
+            return []
+        return DeliverySerializer(obj.deliveries.all(), many=True).data
+
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_pdf_url(self, obj: m.Report) -> str | None:
         return self._url(obj, "pdf")
@@ -528,13 +572,205 @@ class ReportSerializer(serializers.ModelSerializer):
 
 class SubscriptionSerializer(serializers.ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True)
-    chains = serializers.SlugRelatedField(many=True, slug_field="slug", queryset=m.Chain.objects.all())
-    clusters = serializers.SlugRelatedField(many=True, slug_field="slug", queryset=m.Cluster.objects.all())
-    regions = serializers.SlugRelatedField(many=True, slug_field="code", queryset=m.Region.objects.all())
+    chains = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
+    clusters = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
+    regions = serializers.SlugRelatedField(many=True, slug_field="code", read_only=True)
 
     class Meta:
         model = m.Subscription
         fields = ["id", "user", "chains", "clusters", "regions", "language", "is_active"]
+
+
+class SubscriptionInputSerializer(serializers.Serializer):
+    """What a subscription covers. No chain and no cluster: every round's report."""
+
+    chains = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=m.Chain.objects.all(), required=False, help_text="Chain slugs."
+    )
+    clusters = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=m.Cluster.objects.all(), required=False, help_text="Cluster slugs."
+    )
+    regions = serializers.SlugRelatedField(
+        many=True, slug_field="code", queryset=m.Region.objects.all(), required=False, help_text="Region codes."
+    )
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, required=False, help_text="Language of the mails.")
+    is_active = serializers.BooleanField(required=False)
+
+
+class SubscriptionCreateSerializer(SubscriptionInputSerializer):
+    user = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.all(),
+        required=False,
+        help_text="Whose subscription (the joint office only); default: yours.",
+    )
+
+
+# --- leadership calendar, matching calendars -----------------------------------------------------
+
+
+class LeadershipTermUpdateSerializer(serializers.Serializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=m.Region.objects.all(), help_text="Code of the leading region."
+    )
+    starts_on = calendar_date()
+    ends_on = calendar_date()
+    reason = reason_field()
+
+
+class TermsRegenerateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    starts_on = calendar_date(help_text="First day of the new rule (today or later).")
+    order = serializers.ListField(
+        child=serializers.CharField(max_length=4),
+        min_length=1,
+        max_length=10,
+        help_text='Region codes in rotation order, e.g. ["BJ", "TJ", "HE"].',
+    )
+    term_months = serializers.IntegerField(min_value=1, max_value=24)
+    reason = reason_field()
+
+
+class CalendarEntrySerializer(serializers.ModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
+    cluster = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
+    locked = serializers.SerializerMethodField(help_text="The period's round is matched: its subject is fixed.")
+
+    class Meta:
+        model = m.CalendarEntry
+        fields = ["id", "kind", "period", "chain", "cluster", "locked"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_locked(self, obj: m.CalendarEntry) -> bool:
+        # The view puts the locked (kind, period) pairs of the page in the context (one query).
+        return (obj.kind, obj.period) in self.context.get("locked", set())
+
+
+class CalendarEntrySetSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=m.RoundKind.choices)
+    period = calendar_date(help_text="Any day of the month (一月一链) or quarter (一季一群).")
+    subject = serializers.CharField(
+        max_length=50, help_text="Chain slug for chain_month, cluster slug for cluster_quarter."
+    )
+
+
+class CalendarSubjectSerializer(serializers.Serializer):
+    subject = serializers.CharField(
+        max_length=50, help_text="Chain slug for chain_month, cluster slug for cluster_quarter."
+    )
+
+
+class CalendarFillSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=m.RoundKind.choices)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+# --- report build, deliveries --------------------------------------------------------------------
+
+
+class ReportBuildSerializer(serializers.Serializer):
+    refresh = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Take a new snapshot of the round's data; otherwise the frozen snapshot is rendered again.",
+    )
+
+
+class DeliveryDetailSerializer(serializers.ModelSerializer):
+    round = serializers.IntegerField(source="report.round_id", read_only=True)
+
+    class Meta:
+        model = m.Delivery
+        fields = ["id", "report", "round", "email", "language", "status", "attempts", "sent_at", "last_error"]
+        read_only_fields = fields
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+    role = serializers.SerializerMethodField(help_text="Role in chainmap; null for an account without one.")
+    region = serializers.SerializerMethodField(help_text="Region code of a region official.")
+    enterprise = serializers.SerializerMethodField(help_text="Credit code of an enterprise member's enterprise.")
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    def _membership(self, obj: Any) -> Any:
+        return getattr(obj, "membership", None) if hasattr(obj, "membership") else None
+
+    @extend_schema_field(serializers.CharField())
+    def get_name(self, obj: Any) -> str:
+        return obj.get_full_name()
+
+    @extend_schema_field(serializers.ChoiceField(choices=m.Role.choices, allow_null=True))
+    def get_role(self, obj: Any) -> str | None:
+        if obj.is_superuser:
+            return m.Role.JOINT_OFFICE
+        membership = self._membership(obj)
+        return membership.role if membership is not None else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_region(self, obj: Any) -> str | None:
+        membership = self._membership(obj)
+        return membership.region.code if membership is not None and membership.region_id else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_enterprise(self, obj: Any) -> str | None:
+        membership = self._membership(obj)
+        return membership.enterprise.credit_code if membership is not None and membership.enterprise_id else None
+
+
+class UserStatusSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why; recorded in the user's admin history.")
+
+
+# --- enterprise master data ----------------------------------------------------------------------
+
+
+class EnterpriseWriteSerializer(serializers.Serializer):
+    """Master data; contacts flat (the read shape nests them under ``contact``)."""
+
+    name = serializers.CharField(max_length=200)
+    subregion = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        help_text="Sub-region id (see /api/regions/), of the enterprise's region.",
+    )
+    size = serializers.ChoiceField(choices=m.Enterprise.Size.choices, required=False)
+    is_high_tech = serializers.BooleanField(required=False)
+    is_tech_sme = serializers.BooleanField(required=False)
+    is_specialized = serializers.BooleanField(required=False)
+    is_little_giant = serializers.BooleanField(required=False)
+    is_single_champion = serializers.BooleanField(required=False)
+    is_listed = serializers.BooleanField(required=False)
+    founded_year = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    reason = reason_field()
+
+
+class EnterpriseCreateSerializer(EnterpriseWriteSerializer):
+    credit_code = serializers.CharField(max_length=40, help_text="Unified social credit code (18 characters).")
+    region = serializers.SlugRelatedField(slug_field="code", queryset=m.Region.objects.all())
+
+
+class EnterpriseUpdateSerializer(EnterpriseWriteSerializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=m.Region.objects.all(),
+        required=False,
+        help_text="Move to another region: the joint office only.",
+    )
+    credit_code = serializers.CharField(
+        max_length=40, required=False, help_text="Cannot change: any other value than the current one is refused."
+    )
 
 
 @extend_schema_field(OpenApiTypes.BINARY)

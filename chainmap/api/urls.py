@@ -28,6 +28,8 @@ router.register("edges", views.EdgeViewSet, basename="edge")
 router.register("enterprises", views.EnterpriseViewSet, basename="enterprise")
 router.register("placements", views.PlacementViewSet, basename="placement")
 router.register("profiles", views.ProfileViewSet, basename="profile")
+router.register("offers", views.SupplyOfferViewSet, basename="offer")
+router.register("needs", views.TechnologyNeedViewSet, basename="need")
 router.register("leadership-terms", views.LeadershipTermViewSet, basename="leadership-term")
 router.register("proposals", views.ProposalViewSet, basename="proposal")
 router.register("bottlenecks", views.BottleneckViewSet, basename="bottleneck")
@@ -35,6 +37,9 @@ router.register("rounds", views.MatchingRoundViewSet, basename="round")
 router.register("matches", views.MatchViewSet, basename="match")
 router.register("reports", views.ReportViewSet, basename="report")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("calendar-entries", views.CalendarEntryViewSet, basename="calendar-entry")
+router.register("deliveries", views.DeliveryViewSet, basename="delivery")
+router.register("users", views.UserViewSet, basename="user")
 
 # Spreadsheet import / export, written alongside (module-level ``urlpatterns``); wired when present.
 import_patterns: list[URLPattern | URLResolver] = []

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Model, Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
@@ -27,8 +29,10 @@ from chainmap.api import serializers as s
 from chainmap.api.errors import PreconditionFailed, PreconditionRequired
 from chainmap.api.filters import (
     BottleneckFilterSet,
+    CalendarEntryFilterSet,
     ChainFilterSet,
     ClusterFilterSet,
+    DeliveryFilterSet,
     EdgeFilterSet,
     EnterpriseFilterSet,
     LeadershipTermFilterSet,
@@ -41,8 +45,20 @@ from chainmap.api.filters import (
     RegionFilterSet,
     ReportFilterSet,
     SubscriptionFilterSet,
+    UserFilterSet,
 )
-from chainmap.services import mapedit, placements, profiles, proposals, rounds
+from chainmap.services import (
+    accounts,
+    deliveries,
+    enterprises,
+    mapedit,
+    placements,
+    profiles,
+    proposals,
+    rounds,
+    subscriptions,
+    terms,
+)
 
 REASON_PARAM = OpenApiParameter(
     "reason", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="Why; recorded in the history."
@@ -130,7 +146,7 @@ class VersionedMixin:
         require(permissions.can_edit_chain_map(user=request.user, chain_id=obj.chain_id))
         expected = self.expected_version(obj)
         data = self.input(serializer, partial=partial)  # type: ignore[attr-defined]
-        reason = data.pop("reason")
+        reason = data.pop("reason", "")
         if "parent" in data:
             data["parent_id"] = node_id_by_code(data.pop("parent"), field="parent", chain_id=obj.chain_id)
         changed = service(**{key: obj.pk}, user=request.user, reason=reason, expected_version=expected, changes=data)
@@ -303,8 +319,53 @@ class EdgeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
 # --- enterprises, placements, profiles -----------------------------------------------------------
 
 
-class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """Read-only: enterprise master data is written through imports and the admin."""
+ENTERPRISE_INPUT = (
+    "name",
+    "size",
+    "is_high_tech",
+    "is_tech_sme",
+    "is_specialized",
+    "is_little_giant",
+    "is_single_champion",
+    "is_listed",
+    "founded_year",
+    "description",
+    "website",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+
+
+def _enterprise_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """API input → the service's field names (``region`` / ``subregion`` → ``*_id``)."""
+    changes = {key: data[key] for key in ENTERPRISE_INPUT if key in data}
+    if "region" in data:
+        changes["region_id"] = data["region"].pk
+    if "subregion" in data:
+        changes["subregion_id"] = data["subregion"]
+    return changes
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=s.EnterpriseCreateSerializer,
+        responses={201: s.EnterpriseSerializer},
+        summary="Add an enterprise (the joint office, or officials of its region).",
+    ),
+    update=extend_schema(request=s.EnterpriseUpdateSerializer, responses=s.EnterpriseSerializer),
+    partial_update=extend_schema(request=s.EnterpriseUpdateSerializer, responses=s.EnterpriseSerializer),
+)
+class EnterpriseViewSet(
+    VersionedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ApiViewSet,
+):
+    """Enterprises by credit code. Master data is edited by the joint office and the enterprise's region's
+    officials; the credit code never changes."""
 
     serializer_class = s.EnterpriseSerializer
     filterset_class = EnterpriseFilterSet
@@ -313,6 +374,44 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
     def get_queryset(self) -> QuerySet[m.Enterprise]:
         return m.Enterprise.objects.visible_to(self.request.user).select_related("region", "subregion")
+
+    def get_object(self) -> m.Enterprise:
+        from chainmap.validators import normalize_credit_code
+
+        self.kwargs["credit_code"] = normalize_credit_code(self.kwargs.get("credit_code", ""))
+        return super().get_object()
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(roles.is_official(request.user))
+        data = self.input(s.EnterpriseCreateSerializer)
+        changes = _enterprise_changes(data)
+        enterprise = enterprises.enterprise_create(
+            user=request.user,
+            reason=data["reason"],
+            credit_code=data["credit_code"],
+            name=changes.pop("name"),
+            region_id=changes.pop("region_id"),
+            **changes,
+        )
+        return self.show(enterprise, code=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        enterprise = self.get_object()
+        require(permissions.can_edit_enterprise(user=request.user, enterprise=enterprise))
+        expected = self.expected_version(enterprise)
+        data = self.input(s.EnterpriseUpdateSerializer, partial=kwargs.get("partial", False))
+        changes = _enterprise_changes(data)
+        code = data.get("credit_code")
+        if code is not None and code.strip().upper() != enterprise.credit_code:
+            changes["credit_code"] = code
+        enterprise = enterprises.enterprise_update(
+            enterprise_id=enterprise.pk,
+            user=request.user,
+            reason=data.get("reason", ""),
+            expected_version=expected,
+            changes=changes,
+        )
+        return self.show(enterprise)
 
 
 @extend_schema_view(
@@ -482,11 +581,141 @@ class ProfileViewSet(
         return self.show(profiles.profile_return(profile_id=profile.pk, reviewer=request.user, comment=data["comment"]))
 
 
+class ProfileItemViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Supply offers / technology needs of visible profiles; the enterprise's own members add, change
+    and delete them while the version is a draft or returned (otherwise 400 naming ``status``)."""
+
+    model: type[Model]
+    create_serializer: type[BaseSerializer]
+    input_serializer: type[BaseSerializer]
+    item_key: str
+
+    def get_queryset(self) -> QuerySet[Any]:
+        visible = m.CapabilityProfile.objects.visible_to(self.request.user)
+        return (
+            self.model._default_manager.filter(profile__in=visible)
+            .select_related("node", "profile__enterprise")
+            .order_by("pk")
+        )
+
+    def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
+        raise NotImplementedError
+
+    def _editable(self, profile_id: Any) -> m.CapabilityProfile:
+        profile = (
+            m.CapabilityProfile.objects.visible_to(self.request.user)
+            .select_related("enterprise")
+            .filter(pk=profile_id)
+            .first()
+        )
+        if profile is None:
+            raise ValidationError({"profile": _("Unknown profile version.")})
+        require(permissions.can_edit_profile(user=self.request.user, enterprise=profile.enterprise))
+        return profile
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.input(self.create_serializer)
+        profile = self._editable(data.pop("profile"))
+        item = self._save(data, profile_id=profile.pk, item_id=None)
+        return self.show(item, code=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        self._editable(item.profile_id)
+        data = self.input(self.input_serializer, partial=kwargs.get("partial", False))
+        current = dict(self.get_serializer(item).data)
+        merged = {key: current[key] for key in self.input_serializer().fields if key in current} | data
+        return self.show(self._save(merged, profile_id=item.profile_id, item_id=item.pk))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        self._editable(item.profile_id)
+        delete = profiles.offer_delete if self.model is m.SupplyOffer else profiles.need_delete
+        delete(**{self.item_key: item.pk}, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.OfferCreateSerializer, responses={201: s.OfferDetailSerializer}),
+    update=extend_schema(request=s.OfferInputSerializer, responses=s.OfferDetailSerializer),
+    partial_update=extend_schema(request=s.OfferInputSerializer, responses=s.OfferDetailSerializer),
+)
+class SupplyOfferViewSet(ProfileItemViewSet):
+    __doc__ = ProfileItemViewSet.__doc__
+    serializer_class = s.OfferDetailSerializer
+    model = m.SupplyOffer
+    create_serializer = s.OfferCreateSerializer
+    input_serializer = s.OfferInputSerializer
+    item_key = "offer_id"
+
+    def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
+        return profiles.offer_save(
+            profile_id=profile_id,
+            user=self.request.user,
+            node_id=node_id_by_code(data["node"], field="node"),  # type: ignore[arg-type]
+            title=data["title"],
+            description=data.get("description", ""),
+            trl=data.get("trl"),
+            offer_id=item_id,
+        )
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.NeedCreateSerializer, responses={201: s.NeedDetailSerializer}),
+    update=extend_schema(request=s.NeedInputSerializer, responses=s.NeedDetailSerializer),
+    partial_update=extend_schema(request=s.NeedInputSerializer, responses=s.NeedDetailSerializer),
+)
+class TechnologyNeedViewSet(ProfileItemViewSet):
+    __doc__ = ProfileItemViewSet.__doc__
+    serializer_class = s.NeedDetailSerializer
+    model = m.TechnologyNeed
+    create_serializer = s.NeedCreateSerializer
+    input_serializer = s.NeedInputSerializer
+    item_key = "need_id"
+
+    def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
+        return profiles.need_save(
+            profile_id=profile_id,
+            user=self.request.user,
+            node_id=node_id_by_code(data["node"], field="node"),  # type: ignore[arg-type]
+            title=data["title"],
+            description=data.get("description", ""),
+            is_bottleneck=data.get("is_bottleneck", False),
+            status=data.get("status", m.TechnologyNeed.Status.OPEN),
+            need_id=item_id,
+        )
+
+
 # --- leadership and proposals --------------------------------------------------------------------
 
 
-class LeadershipTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """The rotating chain-leader calendar."""
+@extend_schema_view(
+    update=extend_schema(
+        request=s.LeadershipTermUpdateSerializer,
+        responses=s.LeadershipTermSerializer,
+        summary="Move a term's dates or change its region (the joint office); neighbours follow.",
+    ),
+    partial_update=extend_schema(
+        request=s.LeadershipTermUpdateSerializer,
+        responses=s.LeadershipTermSerializer,
+        summary="Move a term's dates or change its region (the joint office); neighbours follow.",
+    ),
+)
+class LeadershipTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiViewSet):
+    """The rotating chain-leader calendar; the joint office edits it.
+
+    Terms carry no version, so no ETag / If-Match: an edit names the dates it wants, the service
+    serializes every calendar edit of a chain on the chain row, re-reads the terms under that lock
+    and moves the neighbours to keep the calendar gapless, and refuses any change to a past day.
+    Two concurrent edits thus never lose one another; the later one applies to the calendar as the
+    earlier left it (or is refused naming the field)."""
 
     serializer_class = s.LeadershipTermSerializer
     filterset_class = LeadershipTermFilterSet
@@ -494,6 +723,41 @@ class LeadershipTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
 
     def get_queryset(self) -> QuerySet[m.LeadershipTerm]:
         return m.LeadershipTerm.objects.visible_to(self.request.user).select_related("chain", "region")
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        term = self.get_object()
+        require(permissions.can_manage_calendars(user=request.user))
+        data = self.input(s.LeadershipTermUpdateSerializer, partial=kwargs.get("partial", False))
+        region = data.get("region")
+        term = terms.term_update(
+            term_id=term.pk,
+            user=request.user,
+            reason=data.get("reason", ""),
+            region_id=region.pk if region is not None else None,
+            starts_on=data.get("starts_on"),
+            ends_on=data.get("ends_on"),
+        )
+        return self.show(term)
+
+    @extend_schema(
+        request=s.TermsRegenerateSerializer,
+        responses=s.LeadershipTermSerializer(many=True),
+        summary="Replace a chain's terms from a day on with a new rotation rule (the joint office).",
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def regenerate(self, request: Request) -> Response:
+        require(permissions.can_manage_calendars(user=request.user))
+        data = self.input(s.TermsRegenerateSerializer)
+        created = terms.terms_regenerate(
+            chain_id=data["chain"].pk,
+            user=request.user,
+            reason=data["reason"],
+            starts_on=data["starts_on"],
+            order=data["order"],
+            term_months=data["term_months"],
+        )
+        fresh = self.get_queryset().filter(pk__in=[t.pk for t in created]).order_by("starts_on")
+        return Response(self.get_serializer(fresh, many=True).data)
 
 
 @extend_schema_view(create=extend_schema(request=s.ProposalCreateSerializer, responses={201: s.ProposalSerializer}))
@@ -617,7 +881,7 @@ class BottleneckViewSet(
         require(permissions.can_edit_bottleneck(user=request.user, bottleneck=bottleneck))
         expected = self.expected_version(bottleneck)
         data = self.input(s.BottleneckUpdateSerializer, partial=kwargs.get("partial", False))
-        reason = data.pop("reason")
+        reason = data.pop("reason", "")
         if "nodes" in data:
             data["node_ids"] = self._node_ids(data.pop("nodes"), bottleneck.chain_id)
         bottleneck = mapedit.bottleneck_update(
@@ -647,7 +911,13 @@ class MatchingRoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     serializer_class = s.MatchingRoundSerializer
     filterset_class = MatchingRoundFilterSet
     ordering_fields = ["period", "status"]
-    throttle_scopes = {"match": "matching", "open": "matching", "hold": "matching", "close": "matching"}
+    throttle_scopes = {
+        "match": "matching",
+        "open": "matching",
+        "hold": "matching",
+        "close": "matching",
+        "report_build": "reports",
+    }
 
     def get_queryset(self) -> QuerySet[m.MatchingRound]:
         rounds_ = m.MatchingRound.objects.select_related("chain", "cluster")
@@ -694,6 +964,27 @@ class MatchingRoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         round_ = self.get_object()
         require(permissions.can_run_round(user=request.user))
         return self.show(rounds.round_close(round_id=round_.pk, user=request.user))
+
+    @extend_schema(
+        request=s.ReportBuildSerializer,
+        responses={202: s.MatchingRoundSerializer},
+        summary="Build (or rebuild) the round's report in the background (202).",
+        description=(
+            "Renders the report from its frozen snapshot; with `refresh` a new snapshot of the round's data is "
+            "taken first. While a worker is building it already, the second build does nothing. The report "
+            "appears under /api/reports/?round=<id> when ready."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="report/build", url_name="report-build")
+    def report_build(self, request: Request, pk: str | None = None) -> Response:
+        round_ = self.get_object()
+        require(permissions.can_run_round(user=request.user))
+        data = self.input(s.ReportBuildSerializer)
+        from chainmap.tasks_reports import build_report
+
+        round_id, refresh = round_.pk, data["refresh"]
+        transaction.on_commit(lambda: build_report.delay(round_id=round_id, refresh=refresh))
+        return self.show(round_, code=status.HTTP_202_ACCEPTED)
 
 
 class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -764,21 +1055,236 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return self._file("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """Read-only until a subscription service exists: your own subscription (the joint office: all)."""
+def _subscription_changes(data: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {key: data[key] for key in ("language", "is_active") if key in data}
+    for field in ("chains", "clusters", "regions"):
+        if field in data:
+            changes[f"{field[:-1]}_ids"] = [obj.pk for obj in data[field]]
+    return changes
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=s.SubscriptionCreateSerializer,
+        responses={201: s.SubscriptionSerializer},
+        summary="Subscribe to round reports (officials and report subscribers; one subscription per user).",
+    ),
+    update=extend_schema(request=s.SubscriptionInputSerializer, responses=s.SubscriptionSerializer),
+    partial_update=extend_schema(request=s.SubscriptionInputSerializer, responses=s.SubscriptionSerializer),
+)
+class SubscriptionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Report subscriptions: your own (the joint office: everyone's). No chain and no cluster chosen means
+    every report. Subscriptions carry no version: the last save wins, as on the page."""
 
     serializer_class = s.SubscriptionSerializer
     filterset_class = SubscriptionFilterSet
 
     def get_queryset(self) -> QuerySet[m.Subscription]:
-        subscriptions = (
+        subscriptions_ = (
             m.Subscription.objects.select_related("user")
             .prefetch_related("chains", "clusters", "regions")
             .order_by("pk")
         )
         user = self.request.user
         if roles.is_joint_office(user):
-            return subscriptions
+            return subscriptions_
         if roles.role_of(user) is None:
-            return subscriptions.none()
-        return subscriptions.filter(user_id=user.pk)
+            return subscriptions_.none()
+        return subscriptions_.filter(user_id=user.pk)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if isinstance(request.data, dict) and request.data.get("user") is not None:
+            require(roles.is_joint_office(request.user))
+        data = self.input(s.SubscriptionCreateSerializer)
+        target = data.get("user")
+        changes = _subscription_changes(data)
+        subscription = subscriptions.subscription_create(
+            user=request.user,
+            for_user_id=target.pk if target is not None else None,
+            chain_ids=changes.get("chain_ids", []),
+            cluster_ids=changes.get("cluster_ids", []),
+            region_ids=changes.get("region_ids", []),
+            language=changes.get("language", "zh-hans"),
+            is_active=changes.get("is_active", True),
+        )
+        return self.show(subscription, code=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        subscription = self.get_object()
+        require(permissions.can_manage_subscription(user=request.user, subscription=subscription))
+        data = self.input(s.SubscriptionInputSerializer, partial=kwargs.get("partial", False))
+        subscription = subscriptions.subscription_update(
+            subscription_id=subscription.pk, user=request.user, changes=_subscription_changes(data)
+        )
+        return self.show(subscription)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        subscription = self.get_object()
+        require(permissions.can_manage_subscription(user=request.user, subscription=subscription))
+        subscriptions.subscription_delete(subscription_id=subscription.pk, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- calendars, deliveries, users ----------------------------------------------------------------
+
+
+def _calendar_subject_id(kind: str, subject: str) -> int:
+    model = m.Chain if kind == m.RoundKind.CHAIN_MONTH else m.Cluster
+    subject_id = model.objects.filter(slug=subject).values_list("pk", flat=True).first()
+    if subject_id is None:
+        message = (
+            _("Choose one of the chains.") if kind == m.RoundKind.CHAIN_MONTH else _("Choose one of the clusters.")
+        )
+        raise ValidationError({"subject": message})
+    return subject_id
+
+
+def _subject_field(error: ValidationError) -> ValidationError:
+    """The service names the subject ``subject_id``; the API calls it ``subject``."""
+    if hasattr(error, "error_dict") and "subject_id" in error.error_dict:
+        return ValidationError({"subject": error.error_dict["subject_id"]})
+    return error
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=s.CalendarEntrySetSerializer,
+        responses={200: s.CalendarEntrySerializer, 201: s.CalendarEntrySerializer},
+        summary="Give a period to a chain (一月一链) or a cluster (一季一群); 201 when the period had none.",
+    ),
+    update=extend_schema(request=s.CalendarSubjectSerializer, responses=s.CalendarEntrySerializer),
+    partial_update=extend_schema(request=s.CalendarSubjectSerializer, responses=s.CalendarEntrySerializer),
+)
+class CalendarEntryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ApiViewSet
+):
+    """The 一月一链 (chain of the month) and 一季一群 (cluster of the quarter) calendars; the joint office
+    edits them. A period whose round is matched is locked: changing it answers 400 naming ``period``."""
+
+    serializer_class = s.CalendarEntrySerializer
+    filterset_class = CalendarEntryFilterSet
+    ordering_fields = ["period", "kind"]
+
+    def get_queryset(self) -> QuerySet[m.CalendarEntry]:
+        entries = m.CalendarEntry.objects.select_related("chain", "cluster").order_by("kind", "period")
+        return entries if roles.role_of(self.request.user) is not None else entries.none()
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["locked"] = set(
+            m.MatchingRound.objects.filter(status__in=rounds.LOCKED_STATUSES).values_list("kind", "period")
+        )
+        return context
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(permissions.can_manage_calendars(user=request.user))
+        data = self.input(s.CalendarEntrySetSerializer)
+        kind = data["kind"]
+        start = rounds.period_start(kind=kind, day=data["period"])
+        existed = m.CalendarEntry.objects.filter(kind=kind, period=start).exists()
+        try:
+            entry = rounds.calendar_entry_set(
+                kind=kind, period=start, subject_id=_calendar_subject_id(kind, data["subject"]), user=request.user
+            )
+        except ValidationError as error:
+            raise _subject_field(error) from None
+        return self.show(entry, code=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        entry = self.get_object()
+        require(permissions.can_manage_calendars(user=request.user))
+        data = self.input(s.CalendarSubjectSerializer)
+        try:
+            entry = rounds.calendar_entry_set(
+                kind=entry.kind,
+                period=entry.period,
+                subject_id=_calendar_subject_id(entry.kind, data["subject"]),
+                user=request.user,
+            )
+        except ValidationError as error:
+            raise _subject_field(error) from None
+        return self.show(entry)
+
+    @extend_schema(
+        request=s.CalendarFillSerializer,
+        responses=s.CalendarEntrySerializer(many=True),
+        summary="Give every unlocked period of the year its default round-robin subject (the joint office).",
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def fill(self, request: Request) -> Response:
+        require(permissions.can_manage_calendars(user=request.user))
+        data = self.input(s.CalendarFillSerializer)
+        entries = rounds.calendar_fill_round_robin(kind=data["kind"], year=data["year"], user=request.user)
+        return Response(self.get_serializer(entries, many=True).data)
+
+
+class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Report deliveries (one per report and recipient) with their status; officials only. ``resend``
+    puts a failed or sent delivery back in the queue."""
+
+    serializer_class = s.DeliveryDetailSerializer
+    filterset_class = DeliveryFilterSet
+    ordering_fields = ["id", "email", "status", "sent_at"]
+
+    def get_queryset(self) -> QuerySet[m.Delivery]:
+        deliveries_ = m.Delivery.objects.select_related("report").order_by("report", "email")
+        return deliveries_ if roles.is_official(self.request.user) else deliveries_.none()
+
+    @extend_schema(request=None, responses=s.DeliveryDetailSerializer, summary="Mail the report again.")
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str | None = None) -> Response:
+        delivery = self.get_object()
+        require(permissions.can_resend_delivery(user=request.user, delivery=delivery))
+        return self.show(deliveries.delivery_resend(delivery_id=delivery.pk, user=request.user))
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """User accounts and their role (the joint office). Deactivation ends every session and revokes
+    the user's API tokens at once."""
+
+    serializer_class = s.UserSerializer
+    filterset_class = UserFilterSet
+    ordering_fields = ["username", "id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        users = (
+            get_user_model()
+            .objects.select_related("membership__region", "membership__enterprise")
+            .order_by("-is_active", "username")
+        )
+        return users if permissions.can_manage_users(user=self.request.user) else users.none()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require(permissions.can_manage_users(user=request.user))
+        return super().list(request, *args, **kwargs)
+
+    def _status(self, *, activate: bool) -> Response:
+        target = self.get_object()
+        require(permissions.can_change_user_active(user=self.request.user, target=target))
+        data = self.input(s.UserStatusSerializer)
+        if activate:
+            accounts.user_activate(user_id=target.pk, by=self.request.user, reason=data["reason"])
+        else:
+            accounts.user_deactivate(user_id=target.pk, by=self.request.user, reason=data["reason"])
+        return self.show(target)
+
+    @extend_schema(
+        request=s.UserStatusSerializer,
+        responses=s.UserSerializer,
+        summary="Deactivate: ends the user's sessions and revokes their API tokens.",
+    )
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, pk: str | None = None) -> Response:
+        return self._status(activate=False)
+
+    @extend_schema(request=s.UserStatusSerializer, responses=s.UserSerializer, summary="Let the user log in again.")
+    @action(detail=True, methods=["post"])
+    def activate(self, request: Request, pk: str | None = None) -> Response:
+        return self._status(activate=True)

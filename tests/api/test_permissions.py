@@ -402,20 +402,12 @@ WRITES: list[Row] = [
         REPORT_READERS | {p: 404 for p, s in REPORT_READERS.items() if s == 200},
     ),
     (
-        "subscriptions are read-only",
+        "pause subscription (own, or the joint office)",
         "patch",
         lambda w: f"/api/subscriptions/{w.subscription.pk}/",
         lambda w: {"is_active": False},
         None,
-        {p: 405 for p in PERSONAS} | {"anonymous": 401},
-    ),
-    (
-        "milestones are read-only",
-        "patch",
-        lambda w: f"/api/milestones/{w.milestone.pk}/",
-        lambda w: {"progress": 50},
-        None,
-        {p: 405 for p in PERSONAS} | {"anonymous": 401},
+        {p: 404 for p in PERSONAS} | {"joint_office": 200, "subscriber": 200, "anonymous": 401},
     ),
 ]
 

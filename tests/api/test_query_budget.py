@@ -145,7 +145,36 @@ def _milestones(n: int) -> None:
         pm.Milestone.objects.create(project=project, position=i + 1, title="m", due_on=dt.date(2026, 1, 1))
 
 
+def _calendar_entries(n: int) -> None:
+    for _ in range(n):
+        k = next(SEQ)
+        chain = f.ChainFactory()
+        period = dt.date(2000 + k // 12, k % 12 + 1, 1)
+        m.CalendarEntry.objects.create(kind=m.RoundKind.CHAIN_MONTH, period=period, chain=chain)
+        f.RoundFactory(period=period, chain=chain, status=m.RoundStatus.MATCHED)
+
+
+def _deliveries(n: int) -> None:
+    report = m.Report.objects.create(round=_rounds(1)[0])
+    for _ in range(n):
+        m.Delivery.objects.create(report=report, email=f"d{next(SEQ)}@example.cn")
+
+
+def _users(n: int) -> None:
+    for i in range(n):
+        k = next(SEQ)
+        if i % 2:
+            f.member(f"ent{k}", m.Role.ENTERPRISE_MEMBER, enterprise=f.EnterpriseFactory())
+        else:
+            f.member(f"off{k}", m.Role.REGION_OFFICIAL, region_code="TJ")
+
+
 LISTS: dict[str, Callable[[int], object]] = {
+    "/api/calendar-entries/": _calendar_entries,
+    "/api/deliveries/": _deliveries,
+    "/api/users/": _users,
+    "/api/offers/": _profiles,
+    "/api/needs/": _profiles,
     "/api/regions/": _subregions,
     "/api/chains/": _chains,
     "/api/clusters/": _clusters,
