@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("chainmap.urls_accounts")),
     path("", include("chainmap.urls_enterprises")),
     path("", include("chainmap.urls_bottlenecks")),
+    path("", include("chainmap.urls_subscriptions")),
 ]

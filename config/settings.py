@@ -275,6 +275,7 @@ REST_FRAMEWORK = {
         "map": env.str("CHAINMAP_API_THROTTLE_MAP", "120/minute"),
         "exports": env.str("CHAINMAP_API_THROTTLE_EXPORTS", "30/minute"),
         "matching": env.str("CHAINMAP_API_THROTTLE_MATCHING", "20/minute"),
+        "reports": env.str("CHAINMAP_API_THROTTLE_REPORTS", "10/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chainmap.models.base import TimeStampedModel
 
@@ -27,8 +28,8 @@ class Batch(TimeStampedModel):
 
 
 class ProjectStatus(models.TextChoices):
-    APPROVED = "approved", _("Approved")
-    IN_PROGRESS = "in_progress", _("In progress")
+    APPROVED = "approved", pgettext_lazy("project status", "Approved")
+    IN_PROGRESS = "in_progress", pgettext_lazy("project status", "In progress")
     MID_TERM = "mid_term", _("Mid-term review")
     COMPLETED = "completed", _("Completed, awaiting acceptance")
     ACCEPTED = "accepted", _("Accepted")
