@@ -28,6 +28,7 @@ enterprise's need. Each target keeps at most one row per enterprise (its best ca
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -240,8 +241,8 @@ class CandidateTable:
     region_index: np.ndarray  # int64: position in REGIONS, len(REGIONS) when unknown
     trl: np.ndarray  # int64, 0–9
     qualification: np.ndarray  # float64: the best qualification weight
-    nodeset_index: np.ndarray  # int64: row → row of ``nodesets``
-    nodesets: sp.csr_matrix  # node sets × node ids, 0/1: the nodes a candidate sits on (rows may repeat a set)
+    nodeset_index: np.ndarray  # int64: row → position in ``nodesets``
+    nodesets: list[tuple[int, ...]]
     counts: sp.csr_matrix
     terms: list[str]
 
@@ -276,10 +277,39 @@ class CandidateTable:
                 (qualification_weight(c.qualifications) for c in candidates), dtype=np.float64, count=n
             ),
             nodeset_index=np.array(raw_index, dtype=np.int64),
-            nodesets=nodeset_matrix(nodesets),
+            nodesets=nodesets,
             counts=counts,
             terms=terms,
         )
+
+    def to_candidates(self) -> list[Candidate]:
+        """The rows as ``Candidate`` objects (for the naive baseline and for reading): tokens with their
+        counts, and as qualifications the one that gives the row's qualification weight."""
+        by_weight = {weight: frozenset({name}) for name, weight in sorted(QUALIFICATION_WEIGHTS.items())}
+        regions = (*REGIONS, None)
+        counts = self.counts
+        result = []
+        for i in range(len(self)):
+            lo, hi = counts.indptr[i], counts.indptr[i + 1]
+            tokens = [
+                self.terms[column]
+                for column, count in zip(counts.indices[lo:hi].tolist(), counts.data[lo:hi].tolist(), strict=True)
+                for _ in range(int(count))
+            ]
+            offer = int(self.offer[i])
+            result.append(
+                Candidate(
+                    profile_id=int(self.profile[i]),
+                    offer_id=None if offer < 0 else offer,
+                    enterprise_id=int(self.enterprise[i]),
+                    region_code=regions[int(self.region_index[i])],
+                    node_ids=self.nodesets[int(self.nodeset_index[i])],
+                    tokens=tokens,
+                    trl=int(self.trl[i]),
+                    qualifications=by_weight.get(float(self.qualification[i]), frozenset()),
+                )
+            )
+        return result
 
     def ordered(self) -> CandidateTable:
         """The rows in canonical order (enterprise, profile, offer): the ranking cannot depend on the
@@ -299,16 +329,6 @@ class CandidateTable:
             counts=self.counts[order],
             terms=self.terms,
         )
-
-
-def nodeset_matrix(nodesets: Sequence[Sequence[int]], *, width: int = 0) -> sp.csr_matrix:
-    """Node sets as rows of a 0/1 matrix whose columns are node ids."""
-    lengths = np.fromiter(map(len, nodesets), dtype=np.int64, count=len(nodesets))
-    indptr = np.zeros(len(nodesets) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.fromiter(iter_chain.from_iterable(nodesets), dtype=np.int64, count=int(indptr[-1]))
-    width = max(width, int(indices.max()) + 1 if len(indices) else 1)
-    return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(nodesets), width))
 
 
 def qualification_weight(qualifications: Iterable[str]) -> float:
@@ -332,7 +352,7 @@ class _Prepared:
     trl: np.ndarray
     qualification: np.ndarray
     nodeset_index: np.ndarray
-    nodesets: sp.csr_matrix
+    nodesets: list[tuple[int, ...]]
     weights: Weights
     qualification_part: np.ndarray = field(init=False)
     _parts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -415,27 +435,42 @@ def _prepare(
     )
 
 
-_LEVELS = np.array([0.0, STRUCTURE_NEIGHBOUR, STRUCTURE_FAMILY, STRUCTURE_SAME])  # code → structure value
+def _nodeset_matrix(prep: _Prepared) -> tuple[sp.csr_matrix, dict[int, int]]:
+    """Distinct candidate node sets × nodes, as a 0/1 sparse matrix (and each node's column)."""
+    columns: dict[int, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    for si, nodes in enumerate(prep.nodesets):
+        for node in nodes:
+            rows.append(si)
+            cols.append(columns.setdefault(node, len(columns)))
+    matrix = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(prep.nodesets), max(len(columns), 1))
+    )
+    return matrix, columns
 
 
-def _structure_block(block: Sequence[Target], structure: ChainStructure, nodesets: sp.csr_matrix) -> np.ndarray:
-    """Structure level code (index into ``_LEVELS``) of each block target × each candidate node set (the
-    best relation over its nodes), by one sparse product per relation level instead of a loop."""
-    table = np.zeros((len(block), nodesets.shape[0]), dtype=np.int8)
-    width = nodesets.shape[1]
-    for code, level in enumerate(_LEVELS[1:].tolist(), start=1):  # ascending: the best level wins
+def _structure_block(
+    block: Sequence[Target], structure: ChainStructure, nodesets: sp.csr_matrix, columns: dict[int, int]
+) -> np.ndarray:
+    """Structure value of each block target × each candidate node set (the best relation over its nodes),
+    by one sparse product per relation level instead of a loop over node sets."""
+    table = np.zeros((len(block), nodesets.shape[0]), dtype=np.float64)
+    for level in (STRUCTURE_NEIGHBOUR, STRUCTURE_FAMILY, STRUCTURE_SAME):  # ascending: the best level wins
         rows: list[int] = []
         cols: list[int] = []
         for offset, target in enumerate(block):
             for node, value in structure.node_weights(target.node_ids).items():
-                if value == level and node < width:
-                    rows.append(node)
+                if value == level and node in columns:
+                    rows.append(columns[node])
                     cols.append(offset)
         if not rows:
             continue
-        indicator = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(width, len(block)))
-        hits = (nodesets @ indicator).tocoo()
-        table[hits.col, hits.row] = code
+        indicator = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(nodesets.shape[1], len(block))
+        )
+        hits = (nodesets @ indicator).toarray().T > 0
+        table[hits] = level
     return table
 
 
@@ -499,10 +534,11 @@ def rank_candidates(
     if not targets or not len(candidates) or top_n <= 0:
         return result
     prep = _prepare(targets, candidates, weights)
+    nodesets, columns = _nodeset_matrix(prep)
     starts = range(0, len(prep.targets), _BLOCK)
 
     def score(start: int) -> list[tuple[tuple[str, int], list[Ranked]]]:
-        return _score_block(prep, start, structure, weights, top_n)
+        return _score_block(prep, start, structure, nodesets, columns, weights, top_n)
 
     workers = workers or min(4, os.cpu_count() or 1, len(starts))
     if workers > 1:
@@ -519,6 +555,8 @@ def _score_block(
     prep: _Prepared,
     start: int,
     structure: ChainStructure,
+    nodesets: sp.csr_matrix,
+    columns: dict[int, int],
     w: Weights,
     top_n: int,
 ) -> list[tuple[tuple[str, int], list[Ranked]]]:
@@ -527,13 +565,13 @@ def _score_block(
     # over each candidate's terms in column order — the same sums as ``targets @ candidates.T``.
     targets = prep.target_vectors[start : start + len(block)].toarray().T
     text_block = prep.candidate_vectors @ targets
-    structure_table = _structure_block(block, structure, prep.nodesets)
+    structure_table = _structure_block(block, structure, nodesets, columns)
     out = []
     # Row by row: the few candidate-length vectors of one target stay in cache. The parts that do not
     # depend on the target's text or nodes are cached weighted vectors (same products, same sums).
     for offset, target in enumerate(block):
         text_row = text_block[:, offset].astype(np.float64)
-        structure_values = _LEVELS[structure_table[offset]]
+        structure_values = structure_table[offset]
         region_part, region_values = prep.region_part(target.region_code)
         trl_part, trl_values = prep.trl_part(target.kind, target.wanted_trl)
         row = w.text * text_row
@@ -577,12 +615,24 @@ def _score_block(
 
 def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], CandidateTable, ChainStructure]:
     """Targets, candidates and structure of some chains, in a constant number of queries (9; one more
-    while some candidate rows have no token codes yet).
+    while some candidate rows have no token codes yet). The cyclic garbage collector is paused while
+    rows are turned into columns: hundreds of thousands of short-lived tuples would otherwise make it
+    walk the whole heap again and again (they hold no cycles).
 
     Targets: open bottlenecks of the chains, open needs (of approved profiles) on their nodes.
     Candidates: approved profiles whose enterprise sits on a node of the chains (placement not
     rejected) or offers something there, and those offers. Only approved profiles ever appear.
     """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _matching_inputs(chain_ids=list(chain_ids))
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _matching_inputs(*, chain_ids: list[int]) -> tuple[list[Target], CandidateTable, ChainStructure]:
     from django.db.models import Case, F, Q, TextField, Value, When
     from django.db.models.functions import Cast
 
@@ -599,7 +649,6 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], Candidat
         TechnologyNeed,
     )
 
-    chain_ids = list(chain_ids)
     # Targets' tokens come as JSON text, parsed here with every term interned (Django's JSONField
     # decoding costs several times more). Candidates' tokens come as packed term ids: 300,000
     # profiles of ~40 terms would otherwise mean ~12 million strings to parse.
@@ -642,7 +691,7 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], Candidat
     placements = (
         Placement.objects.filter(node__chain_id__in=chain_ids).exclude(status=Placement.Status.REJECTED).order_by()
     )
-    placed = _Placed(_fetch(placements.values_list("enterprise_id", "node_id")))
+    placed = _nodes_by_enterprise(_fetch(placements.values_list("enterprise_id", "node_id")))
     # Candidates' tokens as packed term ids; the JSON text only of a row not encoded yet.
     unencoded = Case(When(token_codes__isnull=True, then=text), default=Value(None), output_field=TextField())
     offers = SupplyOffer.objects.filter(node__chain_id__in=chain_ids, profile__status=ProfileStatus.APPROVED).order_by()
@@ -682,15 +731,13 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], Candidat
     qualification = (
         np.array(flags, dtype=bool).T * np.array([QUALIFICATION_WEIGHTS.get(q, 0.0) for q in qualification_fields])
     ).max(axis=1, initial=0.0)
-    # A profile sits on its enterprise's placement row; a profile with offers on that row plus their
-    # nodes, an offer on its node alone (extra rows after the enterprises').
-    nodeset_index = placed.rows_of(np.array(enterprises, dtype=np.int64))
-    extra: list[tuple[int, ...]] = []
+    nodeset_of = {enterprise: columns.nodeset(nodes) for enterprise, nodes in placed.items()}
+    empty = columns.nodeset(())
+    nodeset_index = [nodeset_of.get(enterprise, empty) for enterprise in enterprises]
     position = {pk: i for i, pk in enumerate(pks)} if offered else {}
     for profile_id, nodes in offered.items():
         i = position[profile_id]
-        extra.append(tuple(sorted(nodes.union(placed.nodes(int(nodeset_index[i]))))))
-        nodeset_index[i] = placed.rows + len(extra) - 1
+        nodeset_index[i] = columns.nodeset(terms.nodes(nodes.union(columns.nodeset_list[nodeset_index[i]])))
     columns.add(
         profile=pks,
         offer=[-1] * len(pks),
@@ -712,46 +759,27 @@ def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], Candidat
             region_index=[region_index[i] for i in at],
             trl=[trl or trls[i] for trl, i in zip(offer_trls, at, strict=True)],
             qualification=qualification[at],
-            nodeset_index=range(placed.rows + len(extra), placed.rows + len(extra) + len(offer_nodes)),
+            nodeset_index=[columns.nodeset((node_id,)) for node_id in offer_nodes],
             codes=offer_codes,
             raws=offer_raws,
         )
-        extra.extend((node_id,) for node_id in offer_nodes)
-    nodesets = placed.matrix
-    if extra:
-        more = nodeset_matrix(extra, width=nodesets.shape[1])
-        nodesets = sp.vstack([placed.widened(more.shape[1]), more], format="csr")
-    return targets, columns.table(nodesets), structure
+    return targets, columns.table(), structure
 
 
-class _Placed:
-    """Each enterprise's distinct placement nodes, as rows of a node-set matrix (grouped with numpy;
-    the last row is empty: an enterprise placed nowhere on the chains)."""
-
-    def __init__(self, rows: list[tuple[int, int]]) -> None:
-        pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        span = int(pairs[:, 1].max()) + 1 if len(pairs) else 1
-        keys = np.unique(pairs[:, 0] * span + pairs[:, 1])  # by enterprise, then node; duplicates gone
-        self.enterprises, starts = np.unique(keys // span, return_index=True)
-        indptr = np.append(starts, [len(keys), len(keys)]).astype(np.int64)
-        self.rows = len(self.enterprises) + 1
-        self.matrix = sp.csr_matrix(
-            (np.ones(len(keys), dtype=np.float32), keys % span, indptr), shape=(self.rows, span)
-        )
-
-    def rows_of(self, enterprises: np.ndarray) -> np.ndarray:
-        """Row of each enterprise (the empty last row for one placed nowhere)."""
-        at = np.searchsorted(self.enterprises, enterprises)
-        found = at < len(self.enterprises)
-        found[found] = self.enterprises[at[found]] == enterprises[found]
-        return np.where(found, at, self.rows - 1)
-
-    def nodes(self, row: int) -> set[int]:
-        return set(self.matrix.indices[self.matrix.indptr[row] : self.matrix.indptr[row + 1]].tolist())
-
-    def widened(self, width: int) -> sp.csr_matrix:
-        matrix = self.matrix
-        return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], width))
+def _nodes_by_enterprise(rows: list[tuple[int, int]]) -> dict[int, tuple[int, ...]]:
+    """(enterprise, node) rows → each enterprise's distinct nodes, ascending (grouped with numpy)."""
+    if not rows:
+        return {}
+    pairs = np.array(rows, dtype=np.int64)
+    span = int(pairs[:, 1].max()) + 1
+    keys = np.unique(pairs[:, 0] * span + pairs[:, 1])  # by enterprise, then node; duplicates gone
+    enterprises, starts = np.unique(keys // span, return_index=True)
+    nodes = (keys % span).tolist()
+    bounds = [*starts.tolist(), len(nodes)]
+    return {
+        enterprise: tuple(nodes[begin:end])
+        for enterprise, begin, end in zip(enterprises.tolist(), bounds, bounds[1:], strict=False)
+    }
 
 
 def _fetch(queryset: Any) -> list[tuple[Any, ...]]:
@@ -775,8 +803,17 @@ class _CandidateColumns:
             name: [] for name in ("profile", "offer", "enterprise", "region_index", "trl", "qualification")
         }
         self.nodeset_index: list[int] = []
+        self.nodesets: dict[tuple[int, ...], int] = {}
+        self.nodeset_list: list[tuple[int, ...]] = []
         self.codes: list[bytes] = []
         self.unencoded: dict[int, list[str]] = {}  # row → tokens, for rows without codes
+
+    def nodeset(self, nodes: tuple[int, ...]) -> int:
+        index = self.nodesets.get(nodes)
+        if index is None:
+            index = self.nodesets[nodes] = len(self.nodeset_list)
+            self.nodeset_list.append(nodes)
+        return index
 
     def add(
         self, *, nodeset_index: Sequence[int], codes: Sequence[Any], raws: Sequence[str | None], **columns: Any
@@ -784,7 +821,7 @@ class _CandidateColumns:
         start = len(self.codes)
         for name, values in columns.items():
             self.columns[name].extend(values.tolist() if isinstance(values, np.ndarray) else values)
-        self.nodeset_index.extend(nodeset_index.tolist() if isinstance(nodeset_index, np.ndarray) else nodeset_index)
+        self.nodeset_index.extend(nodeset_index)
         self.codes.extend(codes)
         for offset in [i for i, value in enumerate(codes) if value is None]:
             self.unencoded[start + offset] = self.terms.parse(raws[offset])
@@ -807,7 +844,7 @@ class _CandidateColumns:
             self.codes[row] = np.sort(np.fromiter((ids[t] for t in tokens), dtype="<i4", count=len(tokens))).tobytes()
         return local
 
-    def table(self, nodesets: sp.csr_matrix) -> CandidateTable:
+    def table(self) -> CandidateTable:
         from chainmap.models import Term
 
         ids = _decode(b"".join(self.codes))
@@ -840,7 +877,7 @@ class _CandidateColumns:
             trl=np.clip(np.array(column["trl"], dtype=np.int64), 0, 9),
             qualification=np.array(column["qualification"], dtype=np.float64),
             nodeset_index=np.array(self.nodeset_index, dtype=np.int64),
-            nodesets=nodesets,
+            nodesets=self.nodeset_list,
             counts=counts,
             terms=[texts[int(i)] for i in used],
         )
@@ -851,12 +888,13 @@ def _decode(codes: bytes) -> np.ndarray:
 
 
 class _Terms:
-    """Parses stored token lists, sharing one string object per term."""
+    """Parses stored token lists, sharing one string object per term and one tuple per node set."""
 
-    __slots__ = ("_terms",)
+    __slots__ = ("_nodesets", "_terms")
 
     def __init__(self) -> None:
         self._terms: dict[str, str] = {}
+        self._nodesets: dict[frozenset[int], tuple[int, ...]] = {}
 
     def parse(self, raw: str | None) -> list[str]:
         if not raw:
@@ -865,6 +903,13 @@ class _Terms:
         if not isinstance(value, list):
             return []
         return list(map(self._terms.setdefault, value, value))
+
+    def nodes(self, nodes: set[int] | frozenset[int]) -> tuple[int, ...]:
+        key = frozenset(nodes)
+        found = self._nodesets.get(key)
+        if found is None:
+            found = self._nodesets[key] = tuple(sorted(key))
+        return found
 
 
 def round_chain_ids(*, round_id: int) -> list[int]:

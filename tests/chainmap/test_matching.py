@@ -307,6 +307,18 @@ def test_candidates_are_loaded_from_their_token_codes(h2, market):
     assert "不会被读取" not in candidates.terms
 
 
+def test_a_loaded_table_reads_back_as_the_same_candidates(h2, market):
+    targets, table, structure = matching_inputs(chain_ids=[h2["chain"].pk])
+    objects = table.to_candidates()
+    assert {c.profile_id for c in objects} == {market[k].pk for k in ("membrane", "plates", "needer")}
+    membrane = next(c for c in objects if c.profile_id == market["membrane"].pk)
+    assert sorted(membrane.tokens) == sorted(m.CapabilityProfile.objects.get(pk=membrane.profile_id).tokens)
+    assert h2["pem"].pk in membrane.node_ids
+    assert rank_candidates(targets=targets, candidates=objects, structure=structure, weights=W) == rank_candidates(
+        targets=targets, candidates=table, structure=structure, weights=W
+    )
+
+
 def test_rows_without_token_codes_rank_exactly_as_encoded_rows(h2, market, django_assert_num_queries):
     """Rows stored before token codes existed fall back to their JSON tokens (one more query), and
     rank the same — including a term no ``Term`` row knows yet."""
