@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -149,3 +151,13 @@ def token_client(bj_official) -> APIClient:
 
 def etag(response) -> str:
     return response["ETag"]
+
+
+@pytest.fixture
+def wsgi_requests():
+    """Let the WSGI app share the test's transaction: Django's test client does the same."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -12,8 +12,7 @@ import itertools
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -296,16 +295,6 @@ def test_the_project_list_with_progress_runs_a_constant_number_of_queries(joint_
 joint_schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True)).include(
     path_regex=r"^/api/(projects|milestones|batches)/"
 )
-
-
-@pytest.fixture
-def wsgi_requests():
-    """Let the WSGI app share the test's transaction (as in tests/api/test_schema.py)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

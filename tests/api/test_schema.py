@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.management import call_command
-from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
@@ -52,16 +50,6 @@ def test_every_operation_documents_the_error_shape() -> None:
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True)).exclude(
     path_regex=r"^/api/(imports|exports)/"
 )
-
-
-@pytest.fixture
-def wsgi_requests():
-    """Let the WSGI app share the test's transaction: Django's test client does the same."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
