@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 
 class ConflictError(Exception):
     """Someone else changed the object since the caller read it (optimistic lock on ``version``).
@@ -20,3 +22,10 @@ class ConflictError(Exception):
         super().__init__(
             f"{type(current).__name__} {current.pk} is at version {current.version}, not {expected_version}"
         )
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A service's ValidationError as one line for a page message (every field's messages, in order)."""
+    if hasattr(exc, "error_dict"):
+        return " ".join(str(message) for messages in exc.message_dict.values() for message in messages)
+    return " ".join(str(message) for message in exc.messages)

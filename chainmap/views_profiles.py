@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chainmap import permissions, roles, selectors, selectors_profiles
-from chainmap.exceptions import ConflictError
+from chainmap.exceptions import ConflictError, validation_message
 from chainmap.forms_profiles import (
     NeedForm,
     OfferForm,
@@ -32,12 +32,6 @@ from chainmap.services import profiles as services
 from chainmap.validators import normalize_credit_code
 
 QUEUE_PAGE_SIZE = 20
-
-
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(" ".join(messages_) for messages_ in exc.message_dict.values())
-    return " ".join(exc.messages)
 
 
 def _member_enterprise(request: HttpRequest) -> Enterprise:
@@ -150,7 +144,7 @@ def profile_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.profile_submit(profile_id=profile.pk, user=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     else:
         messages.success(request, _("Profile submitted for review."))
     return redirect("chainmap:my_profile")
@@ -163,7 +157,7 @@ def profile_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.profile_withdraw(profile_id=profile.pk, user=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     else:
         messages.success(request, _("Submission withdrawn: the version is a draft again."))
     return redirect("chainmap:my_profile")
@@ -251,7 +245,7 @@ def item_delete(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     try:
         ITEM_KINDS[kind]["delete"](**{ITEM_KINDS[kind]["id_arg"]: item.pk}, user=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     else:
         messages.success(request, _("Deleted."))
     return redirect("chainmap:my_profile")
@@ -303,7 +297,7 @@ def _review(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
         raise PermissionDenied
     form = ReviewCommentForm(data=request.POST)
     if not form.is_valid():
-        messages.error(request, _error_text(ValidationError(form.errors)))
+        messages.error(request, validation_message(ValidationError(form.errors)))
         return _back(request, reverse("chainmap:profile_review_queue"))
     comment = form.cleaned_data["comment"]
     try:
@@ -312,7 +306,7 @@ def _review(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
         else:
             services.profile_return(profile_id=profile.pk, reviewer=request.user, comment=comment)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     else:
         done = _("Profile of %(name)s approved.") if approve else _("Profile of %(name)s returned.")
         messages.success(request, done % {"name": profile.enterprise.name})
@@ -387,7 +381,7 @@ def placement_review(request: HttpRequest, pk: int) -> HttpResponse:
     default = reverse("chainmap:enterprise_detail", args=[placement.enterprise.credit_code])
     form = PlacementReviewForm(data=request.POST)
     if not form.is_valid():
-        messages.error(request, _error_text(ValidationError(form.errors)))
+        messages.error(request, validation_message(ValidationError(form.errors)))
         return _back(request, default)
     try:
         placement_services.placement_review(
@@ -408,7 +402,7 @@ def placement_review(request: HttpRequest, pk: int) -> HttpResponse:
             % {"status": current.get_status_display()},
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     else:
         messages.success(request, _("Placement reviewed."))
     return _back(request, default)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from chainmap import permissions, roles, selectors_rounds
+from chainmap.exceptions import validation_message
 from chainmap.forms_rounds import (
     CalendarEntryForm,
     CalendarFillForm,
@@ -36,12 +37,6 @@ ROUND_PAGE_SIZE = 25
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
-
-
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(str(message) for messages_ in exc.message_dict.values() for message in messages_)
-    return " ".join(str(message) for message in exc.messages)
 
 
 def _form_error_text(form: object) -> str:
@@ -144,7 +139,7 @@ def _transition(request: HttpRequest, pk: int, action: str) -> HttpResponseRedir
             service.round_close(round_id=round_.pk, user=request.user)
             messages.success(request, _("The round is closed."))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     return redirect(_round_url(round_))
 
 
@@ -188,7 +183,7 @@ def match_outcome(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            error = _error_text(exc)
+            error = validation_message(exc)
     else:
         error = _form_error_text(form)
     if not _is_htmx(request):
@@ -246,7 +241,7 @@ def calendar_entry_set(request: HttpRequest) -> HttpResponse:
                 kind=data["kind"], period=data["period"], subject_id=data["subject"], user=request.user
             )
         except ValidationError as exc:
-            error = _error_text(exc)
+            error = validation_message(exc)
     else:
         error = _form_error_text(form)
     if not form.is_valid() or not _is_htmx(request):
@@ -285,5 +280,5 @@ def calendar_fill(request: HttpRequest) -> HttpResponseRedirect:
         )
         messages.success(request, _("The calendar follows the default rotation again (locked periods are kept)."))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     return redirect(_calendar_url(form.cleaned_data["year"]))

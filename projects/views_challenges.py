@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chainmap import roles
+from chainmap.exceptions import validation_message
 from chainmap.forms_edit import apply_service_errors
 from chainmap.models import Bottleneck
 from chainmap.models.bottlenecks import BottleneckStatus
@@ -43,12 +44,6 @@ PAGE_SIZE = 25
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
-
-
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(str(message) for messages_ in exc.message_dict.values() for message in messages_)
-    return " ".join(str(message) for message in exc.messages)
 
 
 def _form_error_text(form: Any) -> str:
@@ -248,7 +243,7 @@ def _lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponseRedi
             service.challenge_close(challenge_id=challenge.pk, user=request.user)
             messages.success(request, _("The challenge is closed."))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     return redirect(_detail_url(challenge))
 
 
@@ -314,7 +309,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponseRedirect:
         service.application_withdraw(application_id=application.pk, user=request.user)
         messages.success(request, _("Your application is withdrawn."))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     return redirect(_detail_url(application.challenge))
 
 
@@ -333,7 +328,7 @@ def application_score(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             service.application_score(application_id=application.pk, reviewer=request.user, scores=form.scores())
         except ValidationError as error:
-            form.add_error(None, _error_text(error))
+            form.add_error(None, validation_message(error))
         else:
             messages.success(request, _("Your scores are saved."))
             return redirect(_detail_url(application.challenge))
@@ -360,5 +355,5 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponseRedirect:
         )
         messages.success(request, _("The decision is recorded."))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     return redirect(_detail_url(application.challenge))

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from chainmap.exceptions import validation_message
 from projects import permissions_joint as rules
 from projects import selectors_joint
 from projects.forms_joint import (
@@ -55,12 +56,6 @@ def _apply_errors(exc: ValidationError, form: Form, extra: list[str] | None = No
                 extra.append(error)
             else:
                 form.add_error(None, f"{field}: {error}" if field != "__all__" else error)
-
-
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(str(message) for messages_ in exc.message_dict.values() for message in messages_)
-    return " ".join(str(message) for message in exc.messages)
 
 
 def _bottleneck_url(code: str, chain_slug: str | None) -> str | None:
@@ -215,7 +210,7 @@ def project_status(request: HttpRequest, code: str) -> HttpResponseRedirect:
             user=request.user, project_id=project.pk, status=status, accepted_on=form.cleaned_data["accepted_on"]
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     else:
         messages.success(request, _("The project is now: %(status)s.") % {"status": ProjectStatus(status).label})
     return redirect(_project_url(project))
@@ -284,7 +279,7 @@ def milestone_delete(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     try:
         service.milestone_delete(user=request.user, milestone_id=milestone.pk)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, validation_message(exc))
     else:
         messages.success(request, _("The milestone is deleted."))
     return redirect(_project_url(milestone.project))

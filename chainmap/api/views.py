@@ -595,7 +595,6 @@ class ProfileItemViewSet(
     model: type[Model]
     create_serializer: type[BaseSerializer]
     input_serializer: type[BaseSerializer]
-    item_key: str
 
     def get_queryset(self) -> QuerySet[Any]:
         visible = m.CapabilityProfile.objects.visible_to(self.request.user)
@@ -605,8 +604,12 @@ class ProfileItemViewSet(
             .order_by("pk")
         )
 
+    # Each kind saves and deletes through its own profile service.
     def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: SupplyOfferViewSet / TechnologyNeedViewSet
+
+    def _delete(self, item_id: int) -> None:
+        raise NotImplementedError  # abstract: SupplyOfferViewSet / TechnologyNeedViewSet
 
     def _editable(self, profile_id: Any) -> m.CapabilityProfile:
         profile = (
@@ -637,8 +640,7 @@ class ProfileItemViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
         self._editable(item.profile_id)
-        delete = profiles.offer_delete if self.model is m.SupplyOffer else profiles.need_delete
-        delete(**{self.item_key: item.pk}, user=request.user)
+        self._delete(item.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -653,7 +655,9 @@ class SupplyOfferViewSet(ProfileItemViewSet):
     model = m.SupplyOffer
     create_serializer = s.OfferCreateSerializer
     input_serializer = s.OfferInputSerializer
-    item_key = "offer_id"
+
+    def _delete(self, item_id: int) -> None:
+        profiles.offer_delete(offer_id=item_id, user=self.request.user)
 
     def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
         return profiles.offer_save(
@@ -678,7 +682,9 @@ class TechnologyNeedViewSet(ProfileItemViewSet):
     model = m.TechnologyNeed
     create_serializer = s.NeedCreateSerializer
     input_serializer = s.NeedInputSerializer
-    item_key = "need_id"
+
+    def _delete(self, item_id: int) -> None:
+        profiles.need_delete(need_id=item_id, user=self.request.user)
 
     def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
         return profiles.need_save(
