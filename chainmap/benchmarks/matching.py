@@ -193,7 +193,7 @@ def run(
     time, peak memory and the naive loop on the same inputs (extrapolated when large)."""
     from django.conf import settings
 
-    from chainmap.services.matching import matching_inputs
+    from chainmap.services.matching_load import matching_inputs
 
     if database is None:
         # The database rows store benchmark chains (COPY): PostgreSQL only, and only where the command points.
@@ -288,7 +288,7 @@ def _measure(
 
 def inputs_from_db(*, chain_ids: list[int]) -> dict[str, Any]:
     """Optional: time loading the inputs of some chains from the database (needs data)."""
-    from chainmap.services.matching import matching_inputs
+    from chainmap.services.matching_load import matching_inputs
 
     started = time.perf_counter()
     targets, candidates, _structure = matching_inputs(chain_ids=chain_ids)

@@ -2,13 +2,15 @@
 
 Two layers:
 
-* a pure engine (``rank_candidates``) over plain dataclasses — no ORM, no Django — vectorised with
-  numpy / scipy: one sparse TF-IDF product per block of targets, the other components gathered
-  from small per-target tables, top-N by ``argpartition``. Every candidate is scored exactly (no
-  text shortlist that could drop a same-node candidate), and the result is deterministic: inputs
-  are put in canonical order first and ties are broken by (enterprise, profile, offer).
-* a database layer (``matching_inputs``, ``matching_run``) loading the inputs in a constant number
-  of ``values_list`` queries and replacing a round's ``Match`` rows in one transaction.
+* a pure engine (``rank_candidates``) over plain dataclasses or a columnar ``CandidateTable`` — no
+  ORM, no Django — vectorised with numpy / scipy: one sparse TF-IDF product per block of targets;
+  structure touches only the candidates on related nodes; region, qualification and TRL are cached
+  per kind of target; the top-N comes from a sampled threshold, and only the few candidates above
+  it are rounded and sorted. Every candidate is scored exactly (no text shortlist that could drop a
+  same-node candidate), and the result is deterministic: inputs are put in canonical order first
+  and ties are broken by (enterprise, profile, offer).
+* a database layer: ``chainmap.services.matching_load.matching_inputs`` loads the inputs in a
+  constant number of queries; ``matching_run`` replaces a round's ``Match`` rows in one transaction.
 
 Score = Σ weight × component, each component in [0, 1]:
 
@@ -28,8 +30,6 @@ enterprise's need. Each target keeps at most one row per enterprise (its best ca
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import json
 import logging
 import os
 import threading
@@ -218,7 +218,10 @@ def _tfidf(counts: sp.csr_matrix, df: np.ndarray, n_docs: int) -> sp.csr_matrix:
     """Sublinear TF × smoothed IDF, rows L2-normalised: what sklearn's
     ``TfidfVectorizer(sublinear_tf=True)`` computes, done in place on the CSR arrays."""
     idf = np.log((1 + n_docs) / (1 + df)) + 1
-    data = (1 + np.log(counts.data.astype(np.float64))) * idf[counts.indices]
+    # Counts are small whole numbers: 1 + log(count) from a table, the same values as per entry.
+    repeats = counts.data.astype(np.int64)
+    sublinear = 1 + np.log(np.arange(1, int(repeats.max(initial=0)) + 1, dtype=np.float64))
+    data = sublinear[repeats - 1] * idf[counts.indices]
     lengths = np.diff(counts.indptr)
     rows = np.repeat(np.arange(counts.shape[0]), lengths)
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
@@ -354,35 +357,32 @@ class _Prepared:
     nodeset_index: np.ndarray
     nodesets: list[tuple[int, ...]]
     weights: Weights
-    qualification_part: np.ndarray = field(init=False)
-    _parts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _parts: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        self.qualification_part = self.weights.qualification * self.qualification
+    def region_values(self, region_code: str | None) -> np.ndarray:
+        """The region component of a target raised in ``region_code``, per candidate region (the
+        last: unknown)."""
+        target = region_code if region_code in REGIONS else None
+        return np.array([region_fit(target, c) for c in (*REGIONS, None)])
 
-    def _cached(
-        self, key: tuple[Any, ...], values: np.ndarray, weight: float, index: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``weight × values[index]`` over all candidates, made once per key (a few per round)."""
+    @staticmethod
+    def trl_values(kind: str, wanted_trl: int | None) -> np.ndarray:
+        return np.array([trl_fit(kind=kind, wanted_trl=wanted_trl, trl=level) for level in range(10)])
+
+    def static_part(self, target: Target) -> np.ndarray:
+        """Weighted region + qualification + TRL over all candidates: the same for every target of the
+        same region, kind and wanted TRL, so made once per such key (a few per round)."""
+        key = (target.region_code if target.region_code in REGIONS else None, target.kind, target.wanted_trl)
         with self._lock:
             found = self._parts.get(key)
             if found is None:
-                found = self._parts[key] = ((weight * values)[index], values)
+                w = self.weights
+                found = (w.region * self.region_values(target.region_code))[self.region_index]
+                found += w.qualification * self.qualification
+                found += (w.trl * self.trl_values(target.kind, target.wanted_trl))[self.trl]
+                self._parts[key] = found
         return found
-
-    def region_part(self, region_code: str | None) -> tuple[np.ndarray, np.ndarray]:
-        """The weighted region component of a target raised in ``region_code``, and its value per
-        candidate region (the last: unknown)."""
-        position = REGIONS.index(region_code) if region_code in REGIONS else len(REGIONS)
-        values = np.array(
-            [region_fit(REGIONS[position] if position < len(REGIONS) else None, c) for c in (*REGIONS, None)]
-        )
-        return self._cached(("region", position), values, self.weights.region, self.region_index)
-
-    def trl_part(self, kind: str, wanted_trl: int | None) -> tuple[np.ndarray, np.ndarray]:
-        values = np.array([trl_fit(kind=kind, wanted_trl=wanted_trl, trl=level) for level in range(10)])
-        return self._cached(("trl", kind, wanted_trl), values, self.weights.trl, self.trl)
 
     def of_enterprise(self, enterprise_id: int) -> slice:
         return slice(
@@ -435,71 +435,117 @@ def _prepare(
     )
 
 
-def _nodeset_matrix(prep: _Prepared) -> tuple[sp.csr_matrix, dict[int, int]]:
-    """Distinct candidate node sets × nodes, as a 0/1 sparse matrix (and each node's column)."""
-    columns: dict[int, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    for si, nodes in enumerate(prep.nodesets):
-        for node in nodes:
-            rows.append(si)
-            cols.append(columns.setdefault(node, len(columns)))
-    matrix = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(prep.nodesets), max(len(columns), 1))
-    )
-    return matrix, columns
+@dataclass(slots=True)
+class _NodeSetIndex:
+    """Which candidate node sets hold each node, and which candidates have each node set: the
+    structure component of a target then touches only the candidates related to its nodes."""
 
+    node_column: dict[int, int]
+    sets_of_node: sp.csc_matrix  # node sets × nodes (CSC: a node's sets are one column)
+    members: np.ndarray  # candidate indices ordered by node set
+    member_bounds: np.ndarray  # node set s → members[bounds[s] : bounds[s + 1]]
+    n_sets: int
 
-def _structure_block(
-    block: Sequence[Target], structure: ChainStructure, nodesets: sp.csr_matrix, columns: dict[int, int]
-) -> np.ndarray:
-    """Structure value of each block target × each candidate node set (the best relation over its nodes),
-    by one sparse product per relation level instead of a loop over node sets."""
-    table = np.zeros((len(block), nodesets.shape[0]), dtype=np.float64)
-    for level in (STRUCTURE_NEIGHBOUR, STRUCTURE_FAMILY, STRUCTURE_SAME):  # ascending: the best level wins
-        rows: list[int] = []
-        cols: list[int] = []
-        for offset, target in enumerate(block):
-            for node, value in structure.node_weights(target.node_ids).items():
-                if value == level and node in columns:
-                    rows.append(columns[node])
-                    cols.append(offset)
-        if not rows:
-            continue
-        indicator = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(nodesets.shape[1], len(block))
+    @classmethod
+    def build(cls, nodesets: Sequence[tuple[int, ...]], nodeset_index: np.ndarray) -> _NodeSetIndex:
+        lengths = np.fromiter(map(len, nodesets), dtype=np.int64, count=len(nodesets))
+        flat = np.fromiter(iter_chain.from_iterable(nodesets), dtype=np.int64, count=int(lengths.sum()))
+        nodes, column_of = np.unique(flat, return_inverse=True)
+        indptr = np.zeros(len(nodesets) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        matrix = sp.csr_matrix(
+            (np.ones(len(flat), dtype=np.int8), column_of.astype(np.int32), indptr),
+            shape=(len(nodesets), max(len(nodes), 1)),
         )
-        hits = (nodesets @ indicator).toarray().T > 0
-        table[hits] = level
-    return table
+        members = np.argsort(nodeset_index, kind="stable")
+        bounds = np.searchsorted(nodeset_index[members], np.arange(len(nodesets) + 1))
+        return cls(
+            node_column={node: i for i, node in enumerate(nodes.tolist())},
+            sets_of_node=matrix.tocsc(),
+            members=members,
+            member_bounds=bounds,
+            n_sets=len(nodesets),
+        )
+
+    def values(self, target: Target, structure: ChainStructure) -> np.ndarray:
+        """Structure value of each node set for ``target``: the best relation over its nodes."""
+        values = np.zeros(self.n_sets, dtype=np.float64)
+        related = structure.node_weights(target.node_ids)
+        csc = self.sets_of_node
+        for level in (STRUCTURE_NEIGHBOUR, STRUCTURE_FAMILY, STRUCTURE_SAME):  # ascending: the best wins
+            for node, value in related.items():
+                column = self.node_column.get(node)
+                if value == level and column is not None:
+                    values[csc.indices[csc.indptr[column] : csc.indptr[column + 1]]] = level
+        return values
+
+    def candidates_of(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates having any of ``sets``, and how many each set has (in the order of ``sets``)."""
+        begins, ends = self.member_bounds[sets], self.member_bounds[sets + 1]
+        counts = ends - begins
+        total = int(counts.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64), counts
+        # A ragged gather: positions begins[i] … ends[i] − 1 of every set, end to end.
+        shift = np.repeat(begins - np.cumsum(np.r_[0, counts[:-1]]), counts)
+        return self.members[shift + np.arange(total)], counts
 
 
-def _top(prep: _Prepared, scores: np.ndarray, top_n: int) -> list[int]:
-    """Indices of the best candidates, one per enterprise, in ranking order (−score, then stable keys)."""
-    eligible = int(np.count_nonzero(np.isfinite(scores)))
-    if eligible == 0:
-        return []
-    k = min(top_n * 3 + 8, eligible)
+def _kth_largest(row: np.ndarray, k: int) -> float:
+    """The ``k``-th largest value of ``row``: from the values above a threshold taken on a strided
+    sample when enough of them pass it (almost always), else by a full partition."""
+    n = len(row)
+    if k >= n:
+        return float(row.min())
+    stride = 64
+    if n >= stride * 64:
+        sample = row[::stride]
+        take = min(len(sample), 2 * (k // stride) + 6)
+        cut = np.partition(sample, len(sample) - take)[len(sample) - take]
+        above = row[row >= cut]
+        if len(above) >= k:
+            return float(np.partition(above, len(above) - k)[len(above) - k])
+    return float(np.partition(row, n - k)[n - k])
+
+
+def _top(prep: _Prepared, scores: np.ndarray, eligible: Any, top_n: int) -> tuple[list[int], list[float]]:
+    """Indices of the best eligible candidates, one per enterprise, in ranking order (−score rounded
+    to 9 places, then the stable keys), and their rounded scores. ``eligible(indices)`` says which of
+    some candidates may be proposed at all (−inf scores never are).
+
+    Only the few candidates near the top are rounded and sorted: everything scoring below the k-th
+    best (by more than rounding can close) ranks after it, so the walk down the sorted few is exact
+    until it reaches the k-th best's rounded score; if it has not picked enough by then, k doubles."""
+    n = len(scores)
+    k = min(top_n * 3 + 8, n)
     while True:
-        part = np.argpartition(-scores, k - 1)[:k]
-        threshold = scores[part].min()
-        # Everything tied with the k-th score comes along, so argpartition's arbitrary choice among
-        # equal scores never decides who is in.
-        chosen = np.flatnonzero(scores >= threshold)
-        order = chosen[np.lexsort((prep.offer[chosen], prep.profile[chosen], prep.enterprise[chosen], -scores[chosen]))]
+        threshold = _kth_largest(scores, k)
+        # Complete: every candidate that can rank (finite score) is among the chosen.
+        complete = k >= n or threshold == -np.inf
+        chosen = np.flatnonzero(scores >= threshold - 2e-9 if not complete else scores > -np.inf)
+        rounded = np.round(scores[chosen], 9)
+        keep = eligible(chosen)
+        chosen, rounded = chosen[keep], rounded[keep]
+        order = np.lexsort((prep.offer[chosen], prep.profile[chosen], prep.enterprise[chosen], -rounded))
+        floor = -np.inf if complete else round(threshold, 9)
         picked: list[int] = []
+        picked_scores: list[float] = []
         seen: set[int] = set()
-        for index in order.tolist():
+        for position in order.tolist():
+            if rounded[position] < floor:
+                break  # from here on, candidates left out of ``chosen`` may rank in between
+            index = int(chosen[position])
             enterprise = int(prep.enterprise[index])
             if enterprise in seen:
                 continue
             seen.add(enterprise)
             picked.append(index)
+            picked_scores.append(float(rounded[position]))
             if len(picked) == top_n:
-                return picked
-        if k >= eligible:
-            return picked
-        k = min(k * 2, eligible)
+                break
+        if len(picked) == top_n or complete:
+            return picked, picked_scores
+        k = min(k * 2, n)
 
 
 def _matched_terms(prep: _Prepared, target_row: int, index: int) -> list[str]:
@@ -534,11 +580,11 @@ def rank_candidates(
     if not targets or not len(candidates) or top_n <= 0:
         return result
     prep = _prepare(targets, candidates, weights)
-    nodesets, columns = _nodeset_matrix(prep)
+    nodesets = _NodeSetIndex.build(prep.nodesets, prep.nodeset_index)
     starts = range(0, len(prep.targets), _BLOCK)
 
     def score(start: int) -> list[tuple[tuple[str, int], list[Ranked]]]:
-        return _score_block(prep, start, structure, nodesets, columns, weights, top_n)
+        return _score_block(prep, start, structure, nodesets, weights, top_n)
 
     workers = workers or min(4, os.cpu_count() or 1, len(starts))
     if workers > 1:
@@ -551,48 +597,61 @@ def rank_candidates(
     return result
 
 
+def _transposed(matrix: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """A C-ordered copy of ``matrix.T``, copied a cache-sized slab at a time (several times faster
+    than numpy's element-wise transpose copy of a tall matrix)."""
+    result = np.empty(matrix.shape[::-1], dtype=matrix.dtype)
+    for begin in range(0, matrix.shape[0], chunk):
+        result[:, begin : begin + chunk] = matrix[begin : begin + chunk].T
+    return result
+
+
 def _score_block(
     prep: _Prepared,
     start: int,
     structure: ChainStructure,
-    nodesets: sp.csr_matrix,
-    columns: dict[int, int],
+    nodesets: _NodeSetIndex,
     w: Weights,
     top_n: int,
 ) -> list[tuple[tuple[str, int], list[Ranked]]]:
     block = prep.targets[start : start + _BLOCK]
     # Text of the whole block in one sparse × dense product (candidates × block), summed in float32
-    # over each candidate's terms in column order — the same sums as ``targets @ candidates.T``.
+    # over each candidate's terms in column order — the same sums as ``targets @ candidates.T`` —
+    # then laid out target by target (each target's row contiguous).
     targets = prep.target_vectors[start : start + len(block)].toarray().T
-    text_block = prep.candidate_vectors @ targets
-    structure_table = _structure_block(block, structure, nodesets, columns)
+    text_block = _transposed(prep.candidate_vectors @ targets)
     out = []
-    # Row by row: the few candidate-length vectors of one target stay in cache. The parts that do not
-    # depend on the target's text or nodes are cached weighted vectors (same products, same sums).
+    # Two passes over all candidates per target: text, and the cached parts that depend only on the
+    # target's region, kind and wanted TRL; structure touches only the candidates on related nodes.
+    # Only the few candidates near the top are then rounded, checked and sorted (``_top``).
     for offset, target in enumerate(block):
-        text_row = text_block[:, offset].astype(np.float64)
-        structure_values = structure_table[offset]
-        region_part, region_values = prep.region_part(target.region_code)
-        trl_part, trl_values = prep.trl_part(target.kind, target.wanted_trl)
-        row = w.text * text_row
-        row += (w.structure * structure_values)[prep.nodeset_index]
-        row += region_part
-        row += prep.qualification_part
-        row += trl_part
-        # Rounded so that equal scores reached through different components compare equal, and the
-        # stable keys, not float noise, break the tie.
-        np.round(row, 9, out=row)
-        row[(text_row <= 0) & (structure_values <= 0)[prep.nodeset_index]] = -np.inf
+        text_row = text_block[offset]
+        structure_values = nodesets.values(target, structure)
+        row = np.multiply(text_row, w.text, dtype=np.float64)
+        related = np.flatnonzero(structure_values)
+        members, counts = nodesets.candidates_of(related)
+        row[members] += np.repeat(w.structure * structure_values[related], counts)
+        row += prep.static_part(target)
         if target.kind == NEED and target.enterprise_id is not None:
             row[prep.of_enterprise(target.enterprise_id)] = -np.inf
+
+        def eligible(
+            indices: np.ndarray, text_row: np.ndarray = text_row, values: np.ndarray = structure_values
+        ) -> np.ndarray:
+            """Some relevance: shared terms or a related node."""
+            return (text_row[indices] > 0) | (values[prep.nodeset_index[indices]] > 0)
+
+        region_values = prep.region_values(target.region_code)
+        trl_values = prep.trl_values(target.kind, target.wanted_trl)
+        picked, scores = _top(prep, row, eligible, top_n)
         ranked = []
-        for rank, index in enumerate(_top(prep, row, top_n), start=1):
+        for rank, (index, score) in enumerate(zip(picked, scores, strict=True), start=1):
             offer_id = int(prep.offer[index])
             ranked.append(
                 Ranked(
                     target=target.key,
                     rank=rank,
-                    score=round(float(row[index]), 6),
+                    score=round(score, 6),
                     profile_id=int(prep.profile[index]),
                     offer_id=None if offer_id < 0 else offer_id,
                     enterprise_id=int(prep.enterprise[index]),
@@ -611,305 +670,6 @@ def _score_block(
 
 
 # --- the database layer ---------------------------------------------------------------------
-
-
-def matching_inputs(*, chain_ids: Sequence[int]) -> tuple[list[Target], CandidateTable, ChainStructure]:
-    """Targets, candidates and structure of some chains, in a constant number of queries (9; one more
-    while some candidate rows have no token codes yet). The cyclic garbage collector is paused while
-    rows are turned into columns: hundreds of thousands of short-lived tuples would otherwise make it
-    walk the whole heap again and again (they hold no cycles).
-
-    Targets: open bottlenecks of the chains, open needs (of approved profiles) on their nodes.
-    Candidates: approved profiles whose enterprise sits on a node of the chains (placement not
-    rejected) or offers something there, and those offers. Only approved profiles ever appear.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _matching_inputs(chain_ids=list(chain_ids))
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _matching_inputs(*, chain_ids: list[int]) -> tuple[list[Target], CandidateTable, ChainStructure]:
-    from django.db.models import Case, F, Q, TextField, Value, When
-    from django.db.models.functions import Cast
-
-    from chainmap.models import (
-        OPEN_BOTTLENECK_STATUSES,
-        QUALIFICATIONS,
-        Bottleneck,
-        CapabilityProfile,
-        Edge,
-        Node,
-        Placement,
-        ProfileStatus,
-        SupplyOffer,
-        TechnologyNeed,
-    )
-
-    # Targets' tokens come as JSON text, parsed here with every term interned (Django's JSONField
-    # decoding costs several times more). Candidates' tokens come as packed term ids: 300,000
-    # profiles of ~40 terms would otherwise mean ~12 million strings to parse.
-    terms = _Terms()
-    text = Cast("tokens", TextField())
-    structure = ChainStructure.build(
-        nodes=Node.objects.filter(chain_id__in=chain_ids).order_by().values_list("pk", "parent_id"),
-        edges=Edge.objects.filter(chain_id__in=chain_ids).order_by().values_list("source_id", "target_id"),
-    )
-
-    open_bottlenecks = Bottleneck.objects.filter(chain_id__in=chain_ids, status__in=OPEN_BOTTLENECK_STATUSES)
-    bottleneck_nodes: dict[int, list[int]] = {}
-    for bottleneck_id, node_id in (
-        Bottleneck.nodes.through.objects.filter(bottleneck__in=open_bottlenecks, node__chain_id__in=chain_ids)
-        .order_by()
-        .values_list("bottleneck_id", "node_id")
-    ):
-        bottleneck_nodes.setdefault(bottleneck_id, []).append(node_id)
-    targets = [
-        Target(
-            kind=BOTTLENECK,
-            id=pk,
-            node_ids=tuple(sorted(bottleneck_nodes.get(pk, ()))),
-            tokens=terms.parse(tokens),
-            region_code=region,
-        )
-        for pk, tokens, region in open_bottlenecks.order_by().values_list("pk", text, "raised_by__code")
-    ]
-    targets += [
-        Target(kind=NEED, id=pk, node_ids=(node_id,), tokens=terms.parse(tokens), region_code=region, enterprise_id=ent)
-        for pk, node_id, tokens, ent, region in TechnologyNeed.objects.filter(
-            node__chain_id__in=chain_ids,
-            status=TechnologyNeed.Status.OPEN,
-            profile__status=ProfileStatus.APPROVED,
-        )
-        .order_by()
-        .values_list("pk", "node_id", text, "profile__enterprise_id", "profile__enterprise__region__code")
-    ]
-
-    placements = (
-        Placement.objects.filter(node__chain_id__in=chain_ids).exclude(status=Placement.Status.REJECTED).order_by()
-    )
-    placed = _nodes_by_enterprise(_fetch(placements.values_list("enterprise_id", "node_id")))
-    # Candidates' tokens as packed term ids; the JSON text only of a row not encoded yet.
-    unencoded = Case(When(token_codes__isnull=True, then=text), default=Value(None), output_field=TextField())
-    offers = SupplyOffer.objects.filter(node__chain_id__in=chain_ids, profile__status=ProfileStatus.APPROVED).order_by()
-    offer_rows = list(offers.values_list("pk", "profile_id", "node_id", "token_codes", unencoded, "trl"))
-    offered: dict[int, set[int]] = {}
-    for _pk, profile_id, node_id, *_rest in offer_rows:
-        offered.setdefault(profile_id, set()).add(node_id)
-
-    qualification_fields = list(QUALIFICATIONS)
-    # IN (subquery) rather than EXISTS: PostgreSQL hashes each subquery once instead of probing
-    # placements per profile; no ORDER BY (the engine puts candidates in canonical order itself).
-    profiles = (
-        CapabilityProfile.objects.filter(status=ProfileStatus.APPROVED)
-        .filter(
-            Q(enterprise_id__in=placements.values("enterprise_id")) | Q(pk__in=offers.values("profile_id")),
-        )
-        .order_by()
-    )
-    columns = _CandidateColumns()
-    # Rows come straight from the cursor and are turned into columns (zip), not handled one by one.
-    rows = _fetch(
-        profiles.values_list(
-            "pk",
-            "enterprise_id",
-            "token_codes",
-            unencoded,
-            "trl",
-            F("enterprise__region__code"),
-            *(F(f"enterprise__{q}") for q in qualification_fields),
-        )
-    )
-    pks, enterprises, codes, raws, trls, regions, *flags = (
-        zip(*rows, strict=True) if rows else [()] * (6 + len(qualification_fields))
-    )
-    region_pos = {code: i for i, code in enumerate(REGIONS)}
-    region_index = [region_pos.get(region or "", len(REGIONS)) for region in regions]
-    qualification = (
-        np.array(flags, dtype=bool).T * np.array([QUALIFICATION_WEIGHTS.get(q, 0.0) for q in qualification_fields])
-    ).max(axis=1, initial=0.0)
-    nodeset_of = {enterprise: columns.nodeset(nodes) for enterprise, nodes in placed.items()}
-    empty = columns.nodeset(())
-    nodeset_index = [nodeset_of.get(enterprise, empty) for enterprise in enterprises]
-    position = {pk: i for i, pk in enumerate(pks)} if offered else {}
-    for profile_id, nodes in offered.items():
-        i = position[profile_id]
-        nodeset_index[i] = columns.nodeset(terms.nodes(nodes.union(columns.nodeset_list[nodeset_index[i]])))
-    columns.add(
-        profile=pks,
-        offer=[-1] * len(pks),
-        enterprise=enterprises,
-        region_index=region_index,
-        trl=trls,
-        qualification=qualification,
-        nodeset_index=nodeset_index,
-        codes=codes,
-        raws=raws,
-    )
-    if offer_rows:
-        offer_pks, offer_profiles, offer_nodes, offer_codes, offer_raws, offer_trls = zip(*offer_rows, strict=True)
-        at = [position[profile_id] for profile_id in offer_profiles]
-        columns.add(
-            profile=offer_profiles,
-            offer=offer_pks,
-            enterprise=[enterprises[i] for i in at],
-            region_index=[region_index[i] for i in at],
-            trl=[trl or trls[i] for trl, i in zip(offer_trls, at, strict=True)],
-            qualification=qualification[at],
-            nodeset_index=[columns.nodeset((node_id,)) for node_id in offer_nodes],
-            codes=offer_codes,
-            raws=offer_raws,
-        )
-    return targets, columns.table(), structure
-
-
-def _nodes_by_enterprise(rows: list[tuple[int, int]]) -> dict[int, tuple[int, ...]]:
-    """(enterprise, node) rows → each enterprise's distinct nodes, ascending (grouped with numpy)."""
-    if not rows:
-        return {}
-    pairs = np.array(rows, dtype=np.int64)
-    span = int(pairs[:, 1].max()) + 1
-    keys = np.unique(pairs[:, 0] * span + pairs[:, 1])  # by enterprise, then node; duplicates gone
-    enterprises, starts = np.unique(keys // span, return_index=True)
-    nodes = (keys % span).tolist()
-    bounds = [*starts.tolist(), len(nodes)]
-    return {
-        enterprise: tuple(nodes[begin:end])
-        for enterprise, begin, end in zip(enterprises.tolist(), bounds, bounds[1:], strict=False)
-    }
-
-
-def _fetch(queryset: Any) -> list[tuple[Any, ...]]:
-    """All rows of a ``values_list`` queryset as the database driver returns them (no per-row ORM
-    work: the columns here need no conversion)."""
-    from django.db import connections
-
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-class _CandidateColumns:
-    """Collects candidates as columns, then makes the ``CandidateTable``: the packed term ids become
-    one CSR matrix whose columns are the terms in use (their texts read in one query)."""
-
-    def __init__(self) -> None:
-        self.terms = _Terms()
-        self.columns: dict[str, list[Any]] = {
-            name: [] for name in ("profile", "offer", "enterprise", "region_index", "trl", "qualification")
-        }
-        self.nodeset_index: list[int] = []
-        self.nodesets: dict[tuple[int, ...], int] = {}
-        self.nodeset_list: list[tuple[int, ...]] = []
-        self.codes: list[bytes] = []
-        self.unencoded: dict[int, list[str]] = {}  # row → tokens, for rows without codes
-
-    def nodeset(self, nodes: tuple[int, ...]) -> int:
-        index = self.nodesets.get(nodes)
-        if index is None:
-            index = self.nodesets[nodes] = len(self.nodeset_list)
-            self.nodeset_list.append(nodes)
-        return index
-
-    def add(
-        self, *, nodeset_index: Sequence[int], codes: Sequence[Any], raws: Sequence[str | None], **columns: Any
-    ) -> None:
-        start = len(self.codes)
-        for name, values in columns.items():
-            self.columns[name].extend(values.tolist() if isinstance(values, np.ndarray) else values)
-        self.nodeset_index.extend(nodeset_index)
-        self.codes.extend(codes)
-        for offset in [i for i, value in enumerate(codes) if value is None]:
-            self.unencoded[start + offset] = self.terms.parse(raws[offset])
-            self.codes[start + offset] = b""
-
-    def _encode_rest(self, top: int) -> dict[int, str]:
-        """Codes for the rows stored before token codes existed: known terms by their id, new ones
-        numbered past ``top`` (in memory only). Returns those new ids' texts."""
-        from chainmap.models import Term
-
-        wanted = {term for tokens in self.unencoded.values() for term in tokens}
-        ids = dict(Term.objects.filter(text__in=wanted).values_list("text", "pk")) if wanted else {}
-        top = max(top, *ids.values()) if ids else top
-        local: dict[int, str] = {}
-        for term in sorted(wanted.difference(ids)):
-            top += 1
-            ids[term] = top
-            local[top] = term
-        for row, tokens in self.unencoded.items():
-            self.codes[row] = np.sort(np.fromiter((ids[t] for t in tokens), dtype="<i4", count=len(tokens))).tobytes()
-        return local
-
-    def table(self) -> CandidateTable:
-        from chainmap.models import Term
-
-        ids = _decode(b"".join(self.codes))
-        local_terms: dict[int, str] = {}
-        if self.unencoded:
-            local_terms = self._encode_rest(int(ids.max()) if len(ids) else 0)
-            ids = _decode(b"".join(self.codes))
-        n = len(self.codes)
-        lengths = np.fromiter(map(len, self.codes), dtype=np.int64, count=n) // 4
-        present = np.zeros(int(ids.max()) + 1 if len(ids) else 1, dtype=bool)
-        present[ids] = True
-        used = np.flatnonzero(present)
-        # Columns in term-id order, so each row's (ascending) codes stay sorted.
-        column_of = np.cumsum(present, dtype=np.int64) - 1
-        stored = [int(i) for i in used if int(i) not in local_terms]
-        texts = dict(Term.objects.filter(pk__in=stored).values_list("pk", "text")) if stored else {}
-        texts.update(local_terms)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        counts = sp.csr_matrix(
-            (np.ones(len(ids), dtype=np.float32), column_of[ids].astype(np.int32), indptr), shape=(n, len(used))
-        )
-        counts.sum_duplicates()
-        column = self.columns
-        return CandidateTable(
-            profile=np.array(column["profile"], dtype=np.int64),
-            offer=np.array(column["offer"], dtype=np.int64),
-            enterprise=np.array(column["enterprise"], dtype=np.int64),
-            region_index=np.array(column["region_index"], dtype=np.int64),
-            trl=np.clip(np.array(column["trl"], dtype=np.int64), 0, 9),
-            qualification=np.array(column["qualification"], dtype=np.float64),
-            nodeset_index=np.array(self.nodeset_index, dtype=np.int64),
-            nodesets=self.nodeset_list,
-            counts=counts,
-            terms=[texts[int(i)] for i in used],
-        )
-
-
-def _decode(codes: bytes) -> np.ndarray:
-    return np.frombuffer(codes, dtype="<i4")
-
-
-class _Terms:
-    """Parses stored token lists, sharing one string object per term and one tuple per node set."""
-
-    __slots__ = ("_nodesets", "_terms")
-
-    def __init__(self) -> None:
-        self._terms: dict[str, str] = {}
-        self._nodesets: dict[frozenset[int], tuple[int, ...]] = {}
-
-    def parse(self, raw: str | None) -> list[str]:
-        if not raw:
-            return []
-        value = json.loads(raw)
-        if not isinstance(value, list):
-            return []
-        return list(map(self._terms.setdefault, value, value))
-
-    def nodes(self, nodes: set[int] | frozenset[int]) -> tuple[int, ...]:
-        key = frozenset(nodes)
-        found = self._nodesets.get(key)
-        if found is None:
-            found = self._nodesets[key] = tuple(sorted(key))
-        return found
 
 
 def round_chain_ids(*, round_id: int) -> list[int]:
@@ -936,6 +696,7 @@ def matching_run(*, round_id: int, top_n: int | None = None, weights: Weights | 
     from django.utils import timezone
 
     from chainmap.models import Match, MatchingRound, RoundStatus
+    from chainmap.services.matching_load import matching_inputs
 
     config = settings.CHAINMAP_MATCHING
     now = timezone.now()

@@ -19,10 +19,10 @@ from chainmap.services.matching import (
     ChainStructure,
     Target,
     Weights,
-    matching_inputs,
     matching_run,
     rank_candidates,
 )
+from chainmap.services.matching_load import matching_inputs
 from tests import factories as f
 
 W = Weights()
@@ -320,8 +320,8 @@ def test_a_loaded_table_reads_back_as_the_same_candidates(h2, market):
 
 
 def test_rows_without_token_codes_rank_exactly_as_encoded_rows(h2, market, django_assert_num_queries):
-    """Rows stored before token codes existed fall back to their JSON tokens (one more query), and
-    rank the same — including a term no ``Term`` row knows yet."""
+    """Rows stored before token codes existed fall back to their JSON tokens (two more queries: the
+    tokens, and the ids of their terms), and rank the same — including a term no ``Term`` row knows yet."""
     plates = m.CapabilityProfile.objects.get(pk=market["plates"].pk)
     plates.tokens.append("新词项")  # below, a term no ``Term`` row knows (stored before codes existed)
     m.CapabilityProfile.objects.filter(pk=plates.pk).update(tokens=plates.tokens)
@@ -335,7 +335,7 @@ def test_rows_without_token_codes_rank_exactly_as_encoded_rows(h2, market, djang
     m.Term.objects.filter(text="新词项").delete()
     m.CapabilityProfile.objects.update(token_codes=None)
     m.SupplyOffer.objects.update(token_codes=None)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         inputs = matching_inputs(chain_ids=[h2["chain"].pk])
     assert "新词项" in inputs[1].terms
     assert rank_candidates(targets=inputs[0], candidates=inputs[1], structure=inputs[2], weights=W) == before

@@ -15,7 +15,8 @@ from django.utils import timezone
 from chainmap import models as m
 from chainmap.exceptions import ConflictError
 from chainmap.services import profiles as svc
-from chainmap.services.matching import BOTTLENECK, Weights, matching_inputs, matching_run, rank_candidates
+from chainmap.services.matching import BOTTLENECK, Weights, matching_run, rank_candidates
+from chainmap.services.matching_load import matching_inputs
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
