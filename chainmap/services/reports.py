@@ -682,28 +682,29 @@ _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 def render_xlsx(snapshot: dict[str, Any]) -> bytes:
     """One sheet per section; every text cell passes ``spreadsheet_safe``."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import TYPE_STRING
+    import xlsxwriter
 
     context = report_context(snapshot)
-    # Write-only: rows stream to the file instead of building every cell object of a large round.
-    workbook = Workbook(write_only=True)
+    buffer = io.BytesIO()
+    # XlsxWriter streams rows (constant memory) and never guesses: a text cell stays text, not a
+    # formula, a number or a link, whatever it starts with.
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
 
     def sheet(title: str, header: list[str], rows: list[list[Any]]) -> None:
-        ws = workbook.create_sheet(_SHEET_NAME_BAD.sub(" ", title)[:31])
-        ws.freeze_panes = "A2"
-        ws.append([str(h) for h in header])
-        for row in rows:
-            cells = []
-            for value in row:
-                value = spreadsheet_safe(value)
-                if isinstance(value, str):
-                    cell = WriteOnlyCell(ws, value)
-                    cell.data_type = TYPE_STRING  # never a formula, whatever openpyxl guessed
-                    value = cell
-                cells.append(value)
-            ws.append(cells)
+        ws = workbook.add_worksheet(_SHEET_NAME_BAD.sub(" ", title)[:31])
+        ws.freeze_panes(1, 0)
+        ws.write_row(0, 0, [str(h) for h in header])
+        for index, row in enumerate(rows, start=1):
+            ws.write_row(index, 0, [spreadsheet_safe(value) for value in row])
 
     round_info = context["round"]
     sheet(
@@ -806,8 +807,7 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
         ],
     )
     sheet(_("Follow-up"), [_("Outcome"), _("Matches")], [[label, n] for label, n in context["follow_up"]["rows"]])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook.close()
     return buffer.getvalue()
 
 
