@@ -37,7 +37,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from chainmap.models import (
     GAP_LEVELS,
@@ -747,7 +747,13 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
 
     sheet(
         _("Bottleneck candidates"),
-        [_("Bottleneck"), _("Title"), _("Raised by"), _("Nodes"), *candidate_header],
+        [
+            _("Bottleneck"),
+            _("Title"),
+            _("Raised by"),
+            pgettext("report column: node codes", "Nodes"),
+            *candidate_header,
+        ],
         [
             [target["code"], target["title"], target["region_name"], " ".join(target["nodes"]), *candidate_cells(c)]
             for target in context["bottlenecks"]
