@@ -14,7 +14,7 @@ from chainmap.services import matching_load, text
 from chainmap.services.matching import _kth_largest, _top, rank_candidates
 from chainmap.services.matching_load import _counts, _group_nodesets, matching_inputs
 from tests import factories as f
-from tests.chainmap.test_matching import W, h2, market  # noqa: F401 - fixtures are used by name
+from tests.chainmap.test_matching import W, approved, h2, market  # noqa: F401 - fixtures are used by name
 from tests.conftest import require
 
 
@@ -59,10 +59,12 @@ def mixed(h2, market):  # noqa: F811 - pytest fixtures by name
     )
     f.OfferFactory(profile=offering, node=h2["mea"], title="膜电极热压成型", trl=None)
     f.OfferFactory(profile=market["plates"], node=h2["stack"], title="电堆双极板配套", trl=8)
+    rejected = approved("北京被驳回企业", "BJ", h2["pem"], products="质子交换膜", core="质子交换膜")
+    m.Placement.objects.filter(enterprise=rejected.enterprise).update(status=m.Placement.Status.REJECTED)
     text.tokens_fill_missing()
     m.CapabilityProfile.objects.filter(pk=market["needer"].pk).update(token_codes=None)
     m.SupplyOffer.objects.filter(profile=offering).update(token_codes=None)
-    return {**market, "offering": offering}
+    return {**market, "offering": offering, "rejected": rejected}
 
 
 def test_packed_and_row_readers_load_the_same_candidates(h2, mixed):  # noqa: F811
@@ -72,6 +74,7 @@ def test_packed_and_row_readers_load_the_same_candidates(h2, mixed):  # noqa: F8
 
     assert rows_of(packed) == rows_of(rows)
     loaded = {row[0]: row for row in rows_of(packed) if row[1] == -1}
+    assert mixed["rejected"].pk not in loaded  # its only placement was rejected
     offering = loaded[mixed["offering"].pk]
     assert offering[6] == (h2["mea"].pk,)  # placed nowhere: related through its offer only
     assert offering[5] == pytest.approx(0.7)  # 专精特新
