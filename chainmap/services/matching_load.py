@@ -29,6 +29,7 @@ from chainmap.services.matching import (
     ChainStructure,
     Target,
 )
+from chainmap.services.text import decode_tokens
 
 # Byte layout of one profile record in the packed read (big-endian: PostgreSQL's ``int*send``).
 _PROFILE_RECORD = np.dtype(
@@ -196,9 +197,7 @@ class _RowReader:
         if not rows:
             return _empty_profiles()
         pks, enterprises, trls, regions, *flags, codes = zip(*rows, strict=True)
-        blobs = [b"" if value is None else bytes(value) for value in codes]
-        lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
-        lengths[[row for row, value in enumerate(codes) if value is None]] = _NO_CODES
+        ids, lengths = _joined_codes(codes)
         pk = np.array(pks, dtype=np.int64)
         return _ProfileColumns(
             pk=pk,
@@ -206,10 +205,19 @@ class _RowReader:
             trl=np.array(trls, dtype=np.int64),
             region_index=np.array(regions, dtype=np.int64),
             qualification=(np.array(flags, dtype=bool).T * _qualification_weights()).max(axis=1, initial=0.0),
-            codes=_decode(b"".join(blobs)),
+            codes=ids,
             lengths=lengths,
             unencoded=_json_tokens(profiles.model, pk, lengths, text, terms),
         )
+
+
+def _joined_codes(values: Sequence[bytes | memoryview | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows' packed term ids end to end, and each row's number of ids (``_NO_CODES`` for a row
+    that has no codes yet)."""
+    blobs = [b"" if value is None else bytes(value) for value in values]
+    lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
+    lengths[[row for row, value in enumerate(values) if value is None]] = _NO_CODES
+    return decode_tokens(b"".join(blobs)), lengths
 
 
 class _PackedReader:
@@ -271,7 +279,7 @@ class _PackedReader:
             trl=table["trl"].astype(np.int64),
             region_index=table["region"].astype(np.int64),
             qualification=(bit_values * _qualification_weights()).max(axis=1, initial=0.0),
-            codes=_decode(codes or b""),
+            codes=decode_tokens(codes),
             lengths=lengths,
             unencoded=_json_tokens(profiles.model, pk, lengths, text, terms),
         )
@@ -290,10 +298,6 @@ def _json_tokens(model: Any, pk: np.ndarray, lengths: np.ndarray, text: Any, ter
 
 def _int64(value: bytes | None) -> np.ndarray:
     return np.frombuffer(value or b"", dtype=">i8").astype(np.int64)
-
-
-def _decode(codes: bytes) -> np.ndarray:
-    return np.frombuffer(codes, dtype="<i4")
 
 
 def _empty_profiles() -> _ProfileColumns:
@@ -426,10 +430,10 @@ def _table(
             nodeset_index[i] = nodesets.index(merged)
         offer_pks, offer_profiles, offer_nodes, offer_codes, offer_raws, offer_trls = zip(*offer_rows, strict=True)
         at = order[np.searchsorted(profiles.pk, np.array(offer_profiles, dtype=np.int64), sorter=order)]
-        blobs = [b"" if value is None else bytes(value) for value in offer_codes]
-        for offset, value in enumerate(offer_codes):
-            if value is None:
-                unencoded[n + offset] = terms.parse(offer_raws[offset])
+        offer_ids, offer_lengths = _joined_codes(offer_codes)
+        for offset in np.flatnonzero(offer_lengths == _NO_CODES).tolist():
+            unencoded[n + offset] = terms.parse(offer_raws[offset])
+            offer_lengths[offset] = 0
         columns["profile"].append(np.array(offer_profiles, dtype=np.int64))
         columns["offer"].append(np.array(offer_pks, dtype=np.int64))
         columns["enterprise"].append(profiles.enterprise[at])
@@ -439,8 +443,8 @@ def _table(
         )
         columns["qualification"].append(profiles.qualification[at])
         columns["nodeset_index"].append(np.array([nodesets.index((node,)) for node in offer_nodes], dtype=np.int64))
-        codes.append(_decode(b"".join(blobs)))
-        lengths.append(np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4)
+        codes.append(offer_ids)
+        lengths.append(offer_lengths)
     joined = {name: np.concatenate(parts) for name, parts in columns.items()}
     counts, term_texts = _counts(np.concatenate(codes), np.concatenate(lengths), unencoded)
     return CandidateTable(
@@ -534,10 +538,10 @@ class _Terms:
     def __init__(self) -> None:
         self._terms: dict[str, str] = {}
 
-    def parse(self, raw: str | list[str] | None) -> list[str]:
+    def parse(self, raw: str | None) -> list[str]:
         if not raw:
             return []
-        value = json.loads(raw) if isinstance(raw, str) else raw
+        value = json.loads(raw)
         if not isinstance(value, list):
             return []
         return list(map(self._terms.setdefault, value, value))
