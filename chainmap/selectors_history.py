@@ -368,8 +368,11 @@ def chain_history(*, chain_id: int, page_number: Any = 1, page_size: int = PAGE_
     fixed number of queries, whatever the page size.
     """
     sources = _chain_sources(chain_id)
+    # Each part drops the history models' default ordering: SQLite refuses ORDER BY inside a compound
+    # statement's parts (PostgreSQL tolerated it); the merged list is ordered once, outside.
     parts = [
-        queryset.annotate(record_kind=Value(kind, output_field=CharField())).values_list(
+        queryset.order_by()
+        .annotate(record_kind=Value(kind, output_field=CharField())).values_list(
             "record_kind", "history_id", "history_date"
         )
         for kind, queryset in sources.items()
