@@ -13,6 +13,7 @@ from chainmap.forms_edit import ReasonField
 from chainmap.models import Bottleneck, BottleneckStatus, Chain, Level, Mechanism, Node, Region
 from chainmap.selectors_bottlenecks import AssessmentRow
 from chainmap.services.assessments import NOTE_MAX
+from chainmap.widgets import IsoDateInput
 
 
 class BottleneckFilterForm(forms.Form):
@@ -76,9 +77,7 @@ class BottleneckForm(forms.Form):
         help_text=_("Required once the bottleneck is taken."),
     )
     status = forms.ChoiceField(label=_("Status"), choices=BottleneckStatus.choices, initial=BottleneckStatus.COLLECTED)
-    target_date = forms.DateField(
-        label=_("Target date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    target_date = forms.DateField(label=_("Target date"), required=False, widget=IsoDateInput())
     nodes = NodeMultipleChoiceField(
         label=_("Nodes"),
         queryset=Node.objects.none(),

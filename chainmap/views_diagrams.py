@@ -23,6 +23,7 @@ from chainmap.models import Chain, Cluster, Diagram, DiagramKind
 from chainmap.services import diagrams
 from chainmap.services.diagrams.render import CONTENT_TYPES
 from chainmap.templatetags.diagrams import diagram_context
+from chainmap.widgets import IsoDateInput
 
 FIELDS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot_source"}
 # A stand-alone SVG opened from a download must not run anything, whatever it contains.
@@ -96,8 +97,8 @@ def cluster_fragment(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 class DiffForm(forms.Form):
-    from_date = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    to_date = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    from_date = forms.DateField(label=_("From"), widget=IsoDateInput())
+    to_date = forms.DateField(label=_("To"), widget=IsoDateInput())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

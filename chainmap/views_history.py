@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 
 from chainmap import permissions, selectors_history
 from chainmap.models import Bottleneck, Chain, Edge, LeadershipTerm, Node, Placement
+from chainmap.widgets import IsoDateInput
 
 
 def _object_id(request: HttpRequest, model: type[models.Model], *, live: dict[str, Any], past: dict[str, Any]) -> int:
@@ -101,7 +102,7 @@ def chain_history(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 class AsOfForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=IsoDateInput())
 
     def clean_date(self) -> dt.date:
         day = self.cleaned_data["date"]

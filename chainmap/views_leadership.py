@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from chainmap import permissions, selectors_history
 from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
 from chainmap.services import terms as term_services
+from chainmap.widgets import IsoDateInput
 
 REASON_MAX_LENGTH = 500
 
@@ -41,13 +42,13 @@ def leadership(request: HttpRequest) -> HttpResponse:
 
 class TermForm(forms.Form):
     region = forms.ModelChoiceField(label=gettext_lazy("Leading region"), queryset=Region.objects.all())
-    starts_on = forms.DateField(label=gettext_lazy("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=gettext_lazy("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=gettext_lazy("Starts on"), widget=IsoDateInput())
+    ends_on = forms.DateField(label=gettext_lazy("Ends on"), widget=IsoDateInput())
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=REASON_MAX_LENGTH)
 
 
 class RegenerateForm(forms.Form):
-    starts_on = forms.DateField(label=gettext_lazy("New rule from"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=gettext_lazy("New rule from"), widget=IsoDateInput())
     order = forms.CharField(
         label=gettext_lazy("Region order"), max_length=20, help_text=gettext_lazy("Region codes, e.g. BJ,TJ,HE")
     )

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from chainmap.models import Chain, Enterprise
 from chainmap.validators import normalize_credit_code
+from chainmap.widgets import IsoDateInput
 from projects import models as pm
 from projects.services.challenges import MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ChallengeFilterForm(forms.Form):
@@ -51,7 +51,7 @@ class ChallengeForm(forms.Form):
         required=False,
         help_text=_("揭榜挂帅: one team; 赛马制: two or more racing in parallel."),
     )
-    deadline = forms.DateField(label=_("Application deadline"), required=False, widget=DATE)
+    deadline = forms.DateField(label=_("Application deadline"), required=False, widget=IsoDateInput())
 
     def __init__(self, *args: Any, bottlenecks: Any = None, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +66,7 @@ class ChallengeForm(forms.Form):
 class PhaseForm(forms.Form):
     position = forms.IntegerField(min_value=1, max_value=MAX_PHASES, required=False, widget=forms.HiddenInput)
     name = forms.CharField(label=_("Gate name"), max_length=100)
-    gate_on = forms.DateField(label=_("Gate date"), widget=DATE)
+    gate_on = forms.DateField(label=_("Gate date"), widget=IsoDateInput())
 
 
 _SPLIT = re.compile(r"[\s,，;；]+")

@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from chainmap.models import Bottleneck, Chain, Enterprise, Region
 from chainmap.validators import normalize_credit_code
+from chainmap.widgets import IsoDateInput
 from projects.models import Batch, JointProject, Milestone, Participant, ProjectStatus
 from projects.services.joint import MAX_BUDGET, MAX_PARTICIPANTS, MAX_SMALL
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ProjectFilterForm(forms.Form):
@@ -73,8 +73,8 @@ class ProjectForm(forms.Form):
     budget = forms.DecimalField(
         label=_("Budget (10k CNY)"), min_value=0, max_value=MAX_BUDGET, max_digits=12, decimal_places=2
     )
-    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
-    ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
+    starts_on = forms.DateField(label=_("Starts on"), widget=IsoDateInput())
+    ends_on = forms.DateField(label=_("Ends on"), widget=IsoDateInput())
 
     def __init__(self, *args: Any, user: Any, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,7 +146,7 @@ ParticipantFormSet = forms.formset_factory(
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=ProjectStatus.choices)
     accepted_on = forms.DateField(
-        label=_("Accepted on"), required=False, widget=DATE, help_text=_("Needed to accept the project.")
+        label=_("Accepted on"), required=False, widget=IsoDateInput(), help_text=_("Needed to accept the project.")
     )
 
 
@@ -155,7 +155,7 @@ class MilestoneForm(forms.Form):
         label=_("Position"), min_value=1, max_value=MAX_SMALL, required=False, help_text=_("Empty: after the last.")
     )
     title = forms.CharField(label=_("Title"), max_length=Milestone._meta.get_field("title").max_length)
-    due_on = forms.DateField(label=_("Due on"), widget=DATE)
+    due_on = forms.DateField(label=_("Due on"), widget=IsoDateInput())
     weight = forms.IntegerField(label=_("Weight"), min_value=1, max_value=MAX_SMALL, initial=1)
     progress = forms.IntegerField(
         label=_("Progress (%)"), min_value=0, max_value=100, initial=0, help_text=_("100 marks it complete.")
@@ -165,5 +165,5 @@ class MilestoneForm(forms.Form):
 class BatchForm(forms.Form):
     number = forms.IntegerField(label=_("Number"), min_value=1, max_value=MAX_SMALL)
     name = forms.CharField(label=_("Name"), max_length=Batch._meta.get_field("name").max_length)
-    launched_on = forms.DateField(label=_("Launched on"), required=False, widget=DATE)
+    launched_on = forms.DateField(label=_("Launched on"), required=False, widget=IsoDateInput())
     description = forms.CharField(label=_("Description"), max_length=4000, required=False, widget=forms.Textarea)

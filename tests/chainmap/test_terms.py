@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -301,3 +302,27 @@ def test_the_calendar_page_runs_a_constant_number_of_queries(client_for, joint_o
         assert sum(len(row.terms) for row in response.context["calendars"]) == rows
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def _date_inputs(html: str) -> dict[str, str]:
+    """name → value of every ``<input type="date">`` on the page."""
+    inputs = re.findall(r"<input[^>]*>", html)
+    dates = [tag for tag in inputs if 'type="date"' in tag]
+    return {
+        re.search(r'name="([^"]+)"', tag).group(1): (re.search(r'value="([^"]*)"', tag) or [None, ""])[1]
+        for tag in dates
+    }
+
+
+def test_the_term_edit_page_fills_its_date_pickers_in_iso_form_in_chinese(calendar, client_for, joint_office):
+    _chain, (_past, _current, planned, _last) = calendar
+    page = client_for(joint_office).get(f"/leadership/terms/{planned.pk}/edit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    assert _date_inputs(page.content.decode()) == {"starts_on": "2026-05-01", "ends_on": "2026-08-31"}
+
+
+def test_the_regenerate_page_fills_its_date_picker_in_iso_form(calendar, client_for, joint_office):
+    page = client_for(joint_office).get("/leadership/h2/regenerate/")
+    assert page.status_code == 200
+    value = _date_inputs(page.content.decode())["starts_on"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
