@@ -1,12 +1,16 @@
-"""Deny by default: every page needs a login unless its view is marked ``login_not_required``."""
+"""Request middleware: deny by default (every page needs a login unless its view is marked
+``login_not_required``), and the product's language rule."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 
 class DenyByDefaultMiddleware(LoginRequiredMiddleware):
@@ -19,3 +23,23 @@ class DenyByDefaultMiddleware(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class ProductLanguageMiddleware(LocaleMiddleware):
+    """Pages speak Simplified Chinese unless the user chose English with the language switch (its
+    cookie remembers the choice). A browser's Accept-Language is not a choice: officials' machines
+    often ship with English system locales. API clients may still ask with Accept-Language."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path_info.startswith("/api/"):
+            super().process_request(request)
+            return
+        language = settings.LANGUAGE_CODE
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            try:
+                language = translation.get_supported_language_variant(chosen)
+            except LookupError:
+                pass
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "chainmap.middleware.ProductLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -137,8 +137,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_ENABLE_UTC = True
-# A message not acknowledged within this time is redelivered (worker killed mid-task).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
+# A message not acknowledged within this time is redelivered (worker killed mid-task). Report mail
+# does not wait for it: the delivery sweeper recovers a killed worker's sends within minutes (see
+# CHAINMAP_REPORTS below), and a late redelivery then finds the row sent and sends nothing.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeded into django-celery-beat's tables by `manage.py setup_schedules`; edited in the admin afterwards.
@@ -224,6 +227,9 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language switch's choice is kept for a year, not only for the browser session.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
@@ -337,6 +343,7 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The preload directive is harmless on a host name below the registrable domain (only whole
@@ -438,11 +445,18 @@ CHAINMAP_IMPORTS = {
 # mail links, retries of a failed send (exponential backoff from BACKOFF seconds), how long a
 # worker's claim on a delivery or a report build lasts before another may take it over, and how
 # many candidates per target and cross-region pairs the PDF prints (the XLSX always has them all).
+# A delivery's claim (SENDING_TIMEOUT, the lease) outlives the send task's hard time limit, so a
+# live worker, however slow, is killed by Celery before its claim can be taken over; the sweeper
+# (every minute) re-queues claims older than the lease and pending rows whose task was lost.
+_mail_lease = env.int("CHAINMAP_MAIL_SENDING_TIMEOUT", 300, minimum=5)
+_mail_time_limit = max(2, _mail_lease * 2 // 3)
 CHAINMAP_REPORTS = {
     "SITE_URL": env.str("CHAINMAP_SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
     "MAIL_MAX_RETRIES": env.int("CHAINMAP_MAIL_MAX_RETRIES", 5, minimum=0, maximum=20),
     "MAIL_BACKOFF_SECONDS": env.int("CHAINMAP_MAIL_BACKOFF", 60, minimum=1, maximum=86400),
-    "SENDING_TIMEOUT_SECONDS": env.int("CHAINMAP_MAIL_SENDING_TIMEOUT", 900, minimum=60),
+    "SENDING_TIMEOUT_SECONDS": _mail_lease,
+    "SEND_TIME_LIMIT_SECONDS": _mail_time_limit,
+    "SEND_SOFT_TIME_LIMIT_SECONDS": max(1, _mail_time_limit - max(1, _mail_time_limit // 10)),
     "BUILD_TIMEOUT_SECONDS": env.int("CHAINMAP_REPORT_BUILD_TIMEOUT", 1800, minimum=60),
     "PRINT_TOP_N": env.int("CHAINMAP_REPORT_PRINT_TOP_N", 3, minimum=1, maximum=200),
     "PRINT_MAX_PAIRS": env.int("CHAINMAP_REPORT_PRINT_MAX_PAIRS", 60, minimum=1, maximum=100000),

@@ -256,8 +256,10 @@ def test_it_renders_each_page_in_chinese_by_default(client_for, tj_official, hyd
 
 
 @pytest.mark.parametrize("page", list(ENGLISH))
-def test_it_renders_each_page_in_english_when_the_browser_asks(client_for, tj_official, hydrogen, page):
-    response = client_for(tj_official).get(page_urls(hydrogen)[page], HTTP_ACCEPT_LANGUAGE="en")
+def test_it_renders_each_page_in_english_when_english_was_chosen(client_for, tj_official, hydrogen, page):
+    client = client_for(tj_official)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(page_urls(hydrogen)[page])
     assert response.status_code == 200
     body = text_of(response)
     assert '<html lang="en">' in body
@@ -265,10 +267,33 @@ def test_it_renders_each_page_in_english_when_the_browser_asks(client_for, tj_of
         assert word in body
 
 
+@pytest.mark.parametrize("page", list(CHINESE))
+def test_a_browser_asking_for_english_still_gets_chinese_until_the_switch(client_for, tj_official, hydrogen, page):
+    response = client_for(tj_official).get(page_urls(hydrogen)[page], HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.status_code == 200
+    assert response["Content-Language"] == "zh-hans"
+    body = text_of(response)
+    assert '<html lang="zh-Hans">' in body
+    for word in CHINESE[page]:
+        assert word in body
+
+
+def test_the_login_page_ignores_the_browser_language_too(client):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and response["Content-Language"] == "zh-hans"
+
+
+def test_the_api_still_answers_in_the_language_its_client_asks_for(client_for, tj_official):
+    response = client_for(tj_official).get("/api/chains/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Content-Language"] == "en"
+
+
 def test_it_keeps_the_language_chosen_with_the_switch(client_for, tj_official, hydrogen):
     client = client_for(tj_official)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert settings.LANGUAGE_COOKIE_NAME in client.cookies
+    # Remembered beyond the browser session: the cookie carries an age of a year.
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME]["max-age"] == 365 * 24 * 3600
     body = text_of(client.get(reverse("chainmap:chain_detail", args=[hydrogen.slug])))
     assert "Upstream" in body
     assert "上游" not in body
