@@ -97,8 +97,16 @@ def cluster_fragment(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 class DiffForm(forms.Form):
+    """The two dates of the diff page, named ``from`` and ``to`` in the query string (links and the
+    form itself use the same names)."""
+
+    QUERY_NAMES = {"from_date": "from", "to_date": "to"}
+
     from_date = forms.DateField(label=_("From"), widget=IsoDateInput())
     to_date = forms.DateField(label=_("To"), widget=IsoDateInput())
+
+    def add_prefix(self, field_name: str) -> str:
+        return self.QUERY_NAMES.get(field_name, field_name)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -113,8 +121,19 @@ class DiffForm(forms.Form):
 def _diff_form(request: HttpRequest) -> DiffForm:
     today = timezone.localdate()
     if "from" in request.GET or "to" in request.GET:
-        return DiffForm(data={"from_date": request.GET.get("from", ""), "to_date": request.GET.get("to", "")})
-    return DiffForm(data={"from_date": (today - dt.timedelta(days=30)).isoformat(), "to_date": today.isoformat()})
+        return DiffForm(data={"from": request.GET.get("from", ""), "to": request.GET.get("to", "")})
+    return DiffForm(data={"from": (today - dt.timedelta(days=30)).isoformat(), "to": today.isoformat()})
+
+
+def _diff_span(chain: Chain, form: DiffForm) -> tuple[dt.date, dt.date, dt.date | None]:
+    """The compared days, the first one moved up to the chain's first recorded day when it lies
+    before it: before that the map was not recorded, and comparing with nothing would list every
+    node as added. Returns (from, to, the first recorded day when the start was moved)."""
+    start, end = form.cleaned_data["from_date"], form.cleaned_data["to_date"]
+    first = selectors_history.first_history_day(chain_id=chain.pk)
+    if first is not None and start < first:
+        return first, end, first
+    return start, end, None
 
 
 @require_safe
@@ -125,7 +144,9 @@ def chain_diff(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"chain": chain, "form": form, "diagram": None}
     if not form.is_valid():
         return render(request, "chainmap/diagram_diff.html", context, status=400)
-    start, end = form.cleaned_data["from_date"], form.cleaned_data["to_date"]
+    start, end, context["history_starts"] = _diff_span(chain, form)
+    if start >= end:  # recorded only since today: nothing to compare yet
+        return render(request, "chainmap/diagram_diff.html", context)
     diagram = diagrams.diagram_diff_get(chain_id=chain.pk, from_date=start, to_date=end)
     context.update(diagram_context(subject="diff", obj=chain, diagram=diagram, from_date=start, to_date=end))
     context["form"] = form
@@ -147,7 +168,7 @@ def chain_diff_file(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     form = _diff_form(request)
     if not form.is_valid():
         raise Http404("Invalid dates.")
-    start, end = form.cleaned_data["from_date"], form.cleaned_data["to_date"]
+    start, end, _moved = _diff_span(chain, form)
     diagram = (
         Diagram.objects.filter(kind=DiagramKind.DIFF, chain=chain, from_date=start, to_date=end)
         .only(*_only(fmt))

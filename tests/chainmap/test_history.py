@@ -344,3 +344,31 @@ def test_history_links_show_only_to_those_who_may_follow_them(client_for, object
     assert ("/chains/perm/history/" in chain_page) is links
     assert ("/chains/perm/as-of/" in chain_page) is links
     assert ("/nodes/P-UP-01/history/" in node_page) is links
+
+
+def test_the_default_diff_counts_from_the_first_recorded_day_not_from_an_empty_map(client_for, edited, tj_official):
+    # AFTER is nine days after DAY0: the default window (30 days back) starts before anything was recorded.
+    with time_machine.travel(AFTER, tick=False):
+        response = client_for(tj_official).get("/chains/h2/diff/")
+    assert response.status_code == 200
+    changes = response.context["changes"]
+    # Only the node added on DAY1 is new; the day-zero nodes are not listed as added.
+    assert [item.label for item in changes.nodes.added] == ["H2-DN-01 氢燃料重卡"]
+    assert response.context["history_starts"] == DAY0
+    assert "2026-10-01" in response.content.decode()
+
+
+def test_the_diff_form_submits_the_dates_it_shows(client_for, edited, tj_official):
+    with time_machine.travel(AFTER, tick=False):
+        response = client_for(tj_official).get(f"/chains/h2/diff/?from={DAY1.isoformat()}&to={DAY2.isoformat()}")
+    body = response.content.decode()
+    assert 'name="from" value="2026-10-02"' in body and 'name="to" value="2026-10-03"' in body
+    assert response.context["changes"].count == 1
+
+
+def test_a_chain_recorded_only_today_has_nothing_to_compare_yet(client_for, tj_official, regions):
+    with at(DAY0):
+        f.NodeFactory(chain=f.ChainFactory(slug="fresh"), code="FR-UP-01", name="新节点", segment="up")
+        response = client_for(tj_official).get("/chains/fresh/diff/")
+    assert response.status_code == 200 and response.context["diagram"] is None
+    assert "changes" not in response.context
