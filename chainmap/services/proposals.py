@@ -22,6 +22,7 @@ from chainmap import permissions, roles
 from chainmap.models import Chain, ChangeProposal, Edge, Node, Placement, ProposalItem
 from chainmap.models.chains import EdgeKind, Segment
 from chainmap.models.proposals import Operation, ProposalStatus
+from chainmap.selectors_history import user_display
 from chainmap.services import mapedit
 
 TITLE_MAX = 200
@@ -351,7 +352,13 @@ def _json_safe(value: Any) -> Any:
 def _apply(proposal: ChangeProposal, *, reviewer: Any) -> None:
     chain = proposal.chain
     user = proposal.author
-    reason = _("Proposal #%(pk)d: %(reason)s") % {"pk": proposal.pk, "reason": proposal.reason}
+    # The history's user is the author (who asked for the change); who approved it goes into the
+    # recorded reason, so the history shows both.
+    reason = _("Proposal #%(pk)d, approved by %(reviewer)s: %(reason)s") % {
+        "pk": proposal.pk,
+        "reviewer": user_display(reviewer),
+        "reason": proposal.reason,
+    }
     for item in proposal.items.all():
         payload = item.payload
         if item.operation == Operation.ADD_NODE:

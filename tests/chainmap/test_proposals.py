@@ -177,3 +177,17 @@ def test_deleting_a_node_with_enterprises_cannot_even_be_proposed(chain_map, tj_
     with pytest.raises(ValidationError) as error:
         propose(chain_map, tj_official, {"operation": "delete_node", "node": "H2-DOWN-01"})
     assert "企业挂接" in " ".join(error.value.message_dict["items[0].node"])
+
+
+def test_the_history_of_an_approved_change_names_the_approver_as_well_as_the_author(
+    chain_map, tj_official, bj_official, client_for
+):
+    bj_official.last_name, bj_official.first_name = "李", "文博"
+    bj_official.save()
+    proposal = propose(chain_map, tj_official, {"operation": "rename_node", "node": "H2-UP-01", "name": "电解水制氢"})
+    proposals.proposal_approve(proposal_id=proposal.pk, reviewer=bj_official, comment="同意")
+    record = chain_map.up.history.first()
+    assert record.history_user == tj_official
+    assert "李文博" in record.history_change_reason and "批准" in record.history_change_reason
+    page = client_for(bj_official).get("/nodes/H2-UP-01/history/").content.decode()
+    assert "李文博 批准" in page and "天津调研" in page
