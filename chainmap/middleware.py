@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -37,9 +38,7 @@ class ProductLanguageMiddleware(LocaleMiddleware):
         language = settings.LANGUAGE_CODE
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if chosen:
-            try:
+            with contextlib.suppress(LookupError):  # an unknown code in the cookie: the default
                 language = translation.get_supported_language_variant(chosen)
-            except LookupError:
-                pass
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
