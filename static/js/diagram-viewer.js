@@ -33,7 +33,9 @@
     this.svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     this.dragged = false;
     this.bind();
-    this.apply();
+    // A chain map is taller than the viewer: shown whole, its labels are too small to read. It
+    // opens fitted to the viewer's width, from the top; "Fit" shows the whole picture.
+    this.fitWidth();
   }
 
   Viewer.prototype.apply = function () {
@@ -66,6 +68,17 @@
     this.apply();
   };
 
+  Viewer.prototype.fitWidth = function () {
+    var rect = this.canvas.getBoundingClientRect();
+    var height = rect.width > 0 ? (this.full.w * rect.height) / rect.width : this.full.h;
+    if (!(height > 0) || height >= this.full.h) {
+      this.fit(); // the whole picture already fits at the width's scale
+      return;
+    }
+    this.view = { x: this.full.x, y: this.full.y, w: this.full.w, h: height };
+    this.apply();
+  };
+
   Viewer.prototype.toSvgPoint = function (clientX, clientY) {
     var rect = this.svg.getBoundingClientRect();
     var v = this.view;
@@ -83,6 +96,7 @@
         var action = button.getAttribute("data-zoom");
         if (action === "in") self.zoom(ZOOM_STEP);
         else if (action === "out") self.zoom(1 / ZOOM_STEP);
+        else if (action === "width") self.fitWidth();
         else self.fit();
       });
     });
