@@ -25,11 +25,19 @@ TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 # refused connections, resets and timeouts).
 MAIL_ERRORS = (SMTPException, OSError)
 QUARTER_MONTHS = (1, 4, 7, 10)
-MAX_BACKOFF_SECONDS = 6 * 3600
 BUSY_RETRY_SECONDS = 300
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+# The hard time limit is shorter than the delivery's lease (settings.CHAINMAP_REPORTS): a live worker
+# is stopped before the sweeper could take its claim over and send a second copy. Prefork (the
+# production pool) enforces it; the solo and threads pools do not.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=None,
+    time_limit=settings.CHAINMAP_REPORTS["SEND_TIME_LIMIT_SECONDS"],
+    soft_time_limit=settings.CHAINMAP_REPORTS["SEND_SOFT_TIME_LIMIT_SECONDS"],
+)
 def send_delivery(self: Any, *, delivery_id: int) -> str:
     """Send one outbox row. A duplicate or redelivered task finds the row claimed or sent and sends nothing."""
     config = settings.CHAINMAP_REPORTS
@@ -44,11 +52,18 @@ def send_delivery(self: Any, *, delivery_id: int) -> str:
                 logger.warning("delivery %s failed after %s tries: %s", delivery_id, tries + 1, error)
                 return "failed"
             if not self.request.is_eager:
-                countdown = min(config["MAIL_BACKOFF_SECONDS"] * 2**tries, MAX_BACKOFF_SECONDS)
+                countdown = deliveries.retry_countdown(tries)
                 logger.info("delivery %s: %s; retrying in %ss", delivery_id, error, countdown)
                 raise self.retry(exc=exc, countdown=countdown, max_retries=config["MAIL_MAX_RETRIES"]) from exc
             # No broker (eager): nobody would run a later retry, so try again now.
             tries += 1
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def sweep_deliveries() -> int:
+    """Beat entry, every minute: queue again the deliveries a killed worker or a lost message left
+    behind (see services.deliveries.deliveries_sweep). Returns how many were queued."""
+    return deliveries.deliveries_sweep().queued
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

@@ -23,6 +23,8 @@ class Job:
     day_of_month: str = "*"
     month_of_year: str = "*"
     day_of_week: str = "*"
+    # A tick not started within this many seconds is dropped (the next one does the same work).
+    expire_seconds: int | None = None
 
 
 JOBS: tuple[Job, ...] = (
@@ -30,6 +32,15 @@ JOBS: tuple[Job, ...] = (
     Job(name="rotate-leadership-daily", task="chainmap.tasks_leadership.rotate_leadership", minute="1", hour="0"),
     # After midnight Beijing time, once leadership terms have turned over, redraw titles.
     Job(name="render-all-diagrams-daily", task="chainmap.tasks.render_all_diagrams", minute="20", hour="0"),
+    # A worker killed mid-send, or a task message lost with Redis: the delivery is queued again
+    # within a minute of its lease running out (chainmap.services.deliveries.deliveries_sweep).
+    Job(
+        name="sweep-deliveries",
+        task="chainmap.tasks_reports.sweep_deliveries",
+        minute="*",
+        hour="*",
+        expire_seconds=50,
+    ),
     # 一月一链 / 一季一群: every morning of days 1–7 at 09:00; the task itself acts only on the
     # period's first working day (so a Monday-the-3rd start still gets its round).
     Job(
@@ -65,6 +76,6 @@ def schedules_setup() -> list[str]:
             day_of_week=job.day_of_week,
             timezone=TIMEZONE,
         )
-        PeriodicTask.objects.create(name=job.name, task=job.task, crontab=crontab)
+        PeriodicTask.objects.create(name=job.name, task=job.task, crontab=crontab, expire_seconds=job.expire_seconds)
         created.append(job.name)
     return created

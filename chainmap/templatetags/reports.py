@@ -10,10 +10,9 @@ from django import template
 
 from chainmap import permissions
 from chainmap.models import Delivery, Report
+from chainmap.services.deliveries import delivery_can_be_resent, delivery_is_stalled
 
 register = template.Library()
-
-RESENDABLE = (Delivery.Status.FAILED, Delivery.Status.SENT)
 
 
 @register.inclusion_tag("chainmap/reports/_section.html", takes_context=True)
@@ -24,8 +23,12 @@ def report_section(context: template.Context, matching_round: Any) -> dict[str, 
     rows = []
     if report is not None:
         for delivery in Delivery.objects.filter(report=report).order_by("email"):
-            allowed = delivery.status in RESENDABLE and permissions.can_resend_delivery(user=user, delivery=delivery)
-            rows.append({"delivery": delivery, "can_resend": allowed})
+            allowed = delivery_can_be_resent(delivery=delivery) and permissions.can_resend_delivery(
+                user=user, delivery=delivery
+            )
+            rows.append(
+                {"delivery": delivery, "can_resend": allowed, "stalled": delivery_is_stalled(delivery=delivery)}
+            )
     return {
         "round": matching_round,
         "report": report,

@@ -22,7 +22,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from chainmap import models as m
 from chainmap import tasks_reports
@@ -120,6 +120,166 @@ def test_a_stale_sending_claim_is_taken_over_but_a_live_one_is_not(chain_world):
     assert deliveries.delivery_send(delivery_id=live.pk) == deliveries.SKIPPED
     assert deliveries.delivery_send(delivery_id=stale.pk) == deliveries.SENT
     assert [message.to for message in mail.outbox] == [["stale@example.cn"]]
+
+
+LEASE = dt.timedelta(seconds=300)
+
+
+def aged(delivery: m.Delivery, *, by: dt.timedelta, **fields) -> m.Delivery:
+    """Set fields and ``updated_at`` in the past (auto_now would reset it on save)."""
+    m.Delivery.objects.filter(pk=delivery.pk).update(updated_at=timezone.now() - by, **fields)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def test_it_takes_a_dead_workers_claim_back_and_sends_it_once(chain_world, settings):
+    settings.CHAINMAP_REPORTS = {**settings.CHAINMAP_REPORTS, "SENDING_TIMEOUT_SECONDS": 300}
+    report = built_report(chain_world)
+    now = timezone.now()
+    dead = m.Delivery.objects.create(report=report, email="dead@example.cn")
+    aged(dead, by=LEASE * 2, status="sending", sending_since=now - LEASE - dt.timedelta(seconds=1), attempts=1)
+    live = m.Delivery.objects.create(report=report, email="live@example.cn")
+    aged(live, by=dt.timedelta(0), status="sending", sending_since=now - LEASE + dt.timedelta(seconds=30), attempts=1)
+
+    sweep = deliveries.deliveries_sweep()  # eager: the queued send runs at once
+    assert sweep.stalled == [dead.pk] and sweep.lost == []
+    assert [message.to for message in mail.outbox] == [["dead@example.cn"]]
+    dead.refresh_from_db()
+    assert dead.status == "sent" and dead.attempts == 2 and dead.last_error == ""
+    assert m.Delivery.objects.get(pk=live.pk).status == "sending"
+    assert deliveries.deliveries_sweep().queued == 0
+    assert len(mail.outbox) == 1
+
+
+def test_it_queues_again_a_pending_row_whose_task_was_lost_but_not_one_waiting_for_its_retry(chain_world, settings):
+    settings.CHAINMAP_REPORTS = {
+        **settings.CHAINMAP_REPORTS,
+        "SENDING_TIMEOUT_SECONDS": 300,
+        "MAIL_BACKOFF_SECONDS": 600,
+    }
+    report = built_report(chain_world)
+    lost = aged(m.Delivery.objects.create(report=report, email="lost@example.cn"), by=LEASE * 2)
+    fresh = m.Delivery.objects.create(report=report, email="fresh@example.cn")
+    waiting = aged(  # third try due 1200 s after the second failed
+        m.Delivery.objects.create(report=report, email="waiting@example.cn"),
+        by=LEASE * 3,
+        attempts=2,
+        last_error="SMTPServerDisconnected: gone",
+    )
+    overdue = aged(
+        m.Delivery.objects.create(report=report, email="overdue@example.cn"),
+        by=dt.timedelta(hours=1),
+        attempts=2,
+        last_error="SMTPServerDisconnected: gone",
+    )
+
+    sweep = deliveries.deliveries_sweep()
+    assert sorted(sweep.lost) == sorted([lost.pk, overdue.pk]) and sweep.stalled == []
+    assert sorted(message.to[0] for message in mail.outbox) == ["lost@example.cn", "overdue@example.cn"]
+    assert m.Delivery.objects.get(pk=fresh.pk).status == "pending"
+    assert m.Delivery.objects.get(pk=waiting.pk).status == "pending"
+
+
+def test_it_sweeps_a_pending_row_only_once_per_lease(chain_world, settings, monkeypatch):
+    settings.CHAINMAP_REPORTS = {**settings.CHAINMAP_REPORTS, "SENDING_TIMEOUT_SECONDS": 300}
+    report = built_report(chain_world)
+    lost = aged(m.Delivery.objects.create(report=report, email="lost@example.cn"), by=LEASE * 2)
+    queued: list[int] = []
+    monkeypatch.setattr(tasks_reports.send_delivery, "delay", lambda *, delivery_id: queued.append(delivery_id))
+    assert deliveries.deliveries_sweep().lost == [lost.pk]
+    assert deliveries.deliveries_sweep().queued == 0  # the row was touched: the queued task gets a lease
+    assert queued == [lost.pk]
+
+
+def test_a_broker_down_after_commit_loses_no_delivery(
+    chain_world, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    settings.CHAINMAP_REPORTS = {**settings.CHAINMAP_REPORTS, "SENDING_TIMEOUT_SECONDS": 300}
+    report = built_report(chain_world)
+
+    def down(**kwargs):
+        raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks_reports.send_delivery, "delay", down)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert deliveries.deliveries_enqueue(report_id=report.pk) == 2  # no exception after commit
+    assert list(m.Delivery.objects.values_list("status", flat=True)) == ["pending", "pending"]
+    assert mail.outbox == []
+    m.Delivery.objects.update(updated_at=timezone.now() - LEASE * 2)
+    assert len(deliveries.deliveries_sweep().lost) == 2
+    assert sorted(message.to[0] for message in mail.outbox) == ["sub_all@example.cn", "sub_chain@example.cn"]
+
+
+def test_it_resends_a_stalled_delivery_but_refuses_a_live_claim(
+    chain_world, joint_office, settings, django_capture_on_commit_callbacks
+):
+    settings.CHAINMAP_REPORTS = {**settings.CHAINMAP_REPORTS, "SENDING_TIMEOUT_SECONDS": 300}
+    report = built_report(chain_world)
+    now = timezone.now()
+    live = m.Delivery.objects.create(report=report, email="live@example.cn", status="sending", sending_since=now)
+    with translation.override("en"), pytest.raises(ValidationError, match=r"being sent right now.*5 minutes"):
+        deliveries.delivery_resend(delivery_id=live.pk, user=joint_office)
+    stalled = m.Delivery.objects.create(
+        report=report, email="stalled@example.cn", status="sending", sending_since=now - LEASE * 2, attempts=1
+    )
+    assert deliveries.delivery_can_be_resent(delivery=stalled) and not deliveries.delivery_can_be_resent(delivery=live)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries.delivery_resend(delivery_id=stalled.pk, user=joint_office)
+    stalled.refresh_from_db()
+    assert stalled.status == "sent" and stalled.attempts == 2
+    assert [message.to for message in mail.outbox] == [["stalled@example.cn"]]
+
+
+def test_the_round_page_shows_a_stalled_delivery_with_a_resend_button(chain_world, joint_office, client_for, settings):
+    settings.CHAINMAP_REPORTS = {**settings.CHAINMAP_REPORTS, "SENDING_TIMEOUT_SECONDS": 300}
+    report = built_report(chain_world)
+    stalled = m.Delivery.objects.create(
+        report=report, email="stalled@example.cn", status="sending", sending_since=timezone.now() - LEASE * 2
+    )
+    live = m.Delivery.objects.create(
+        report=report, email="live@example.cn", status="sending", sending_since=timezone.now()
+    )
+    page = client_for(joint_office).get(f"/rounds/{report.round_id}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/deliveries/{stalled.pk}/resend/" in html and f"/deliveries/{live.pk}/resend/" not in html
+    assert html.count("起停滞：发送进程已停止") == 1
+
+
+def test_every_attempt_of_a_delivery_carries_the_same_message_id(
+    chain_world, joint_office, settings, django_capture_on_commit_callbacks
+):
+    settings.DEFAULT_FROM_EMAIL = "chainmap <noreply@chainmap.example.gov.cn>"
+    report = built_report(chain_world)
+    delivery = m.Delivery.objects.create(report=report, email="x@example.cn")
+    assert deliveries.delivery_send(delivery_id=delivery.pk) == deliveries.SENT
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries.delivery_resend(delivery_id=delivery.pk, user=joint_office)
+    expected = f"<chainmap.report-{report.pk}.delivery-{delivery.pk}@chainmap.example.gov.cn>"
+    assert [message.message()["Message-ID"] for message in mail.outbox] == [expected, expected]
+
+
+def test_a_live_send_is_stopped_before_its_claim_could_be_taken_over(settings):
+    lease = settings.CHAINMAP_REPORTS["SENDING_TIMEOUT_SECONDS"]
+    task = tasks_reports.send_delivery
+    assert task.soft_time_limit < task.time_limit < lease
+    assert task.time_limit > settings.EMAIL_TIMEOUT
+    assert lease <= 600  # a dead worker's mail is recovered within minutes
+    assert deliveries.retry_countdown(30) <= settings.CELERY_VISIBILITY_TIMEOUT // 2
+
+
+def test_setup_schedules_adds_the_delivery_sweeper_every_minute(db):
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_schedules")
+    call_command("setup_schedules")
+    sweeper = PeriodicTask.objects.get(task="chainmap.tasks_reports.sweep_deliveries")
+    assert (sweeper.crontab.minute, sweeper.crontab.hour, sweeper.crontab.day_of_month) == ("*", "*", "*")
+    assert sweeper.expire_seconds and sweeper.expire_seconds < 60 and sweeper.enabled
+    assert tasks_reports.sweep_deliveries.delay().get() == 0
 
 
 def closed_port() -> int:
