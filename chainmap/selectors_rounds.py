@@ -11,8 +11,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chainmap import permissions
@@ -25,10 +28,21 @@ from chainmap.models import (
     Outcome,
     Region,
     RegionCode,
+    Report,
     RoundKind,
     RoundStatus,
 )
-from chainmap.services.rounds import LOCKED_STATUSES, year_periods
+from chainmap.models.reports import ReportStatus
+from chainmap.services.rounds import (
+    JOB_BUILDING,
+    JOB_DONE,
+    JOB_MATCHING,
+    JOB_QUEUED,
+    LOCKED_STATUSES,
+    period_start,
+    round_job_get,
+    year_periods,
+)
 
 COMPONENT_LABELS: tuple[tuple[str, Any], ...] = (
     ("text", _("Text relevance")),
@@ -89,6 +103,9 @@ def round_conversion(round_: MatchingRound) -> float | None:
 # --- round page --------------------------------------------------------------------------------
 
 
+TARGETS_PER_PAGE = 20
+
+
 @dataclass
 class MatchGroup:
     """The ranked candidates of one bottleneck or one technology need."""
@@ -98,14 +115,27 @@ class MatchGroup:
     region: Region | None
     matches: list[Match] = field(default_factory=list)
 
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
 
 @dataclass(frozen=True)
 class RoundPage:
     round: MatchingRound
-    bottlenecks: list[MatchGroup]
-    needs: list[MatchGroup]
+    groups: list[MatchGroup]
+    page_obj: Page
+    target_count: int
     match_count: int
     has_outcomes: bool
+
+    @property
+    def bottlenecks(self) -> list[MatchGroup]:
+        return [g for g in self.groups if g.kind == "bottleneck"]
+
+    @property
+    def needs(self) -> list[MatchGroup]:
+        return [g for g in self.groups if g.kind == "need"]
 
 
 def _explain(match: Match) -> None:
@@ -113,54 +143,75 @@ def _explain(match: Match) -> None:
     match.why = [(label, components.get(key)) for key, label in COMPONENT_LABELS if key in components]
 
 
+def _target_key(bottleneck_id: int | None, need_id: int | None) -> tuple[str, int]:
+    return ("bottleneck", bottleneck_id) if bottleneck_id is not None else ("need", need_id or 0)
+
+
 def round_page(
-    *, user: Any, round_: MatchingRound, region: str | None = None, target: str | None = None, top: int = 20
+    *,
+    user: Any,
+    round_: MatchingRound,
+    region: str | None = None,
+    target: str | None = None,
+    top: int = 20,
+    page: Any = None,
+    per_page: int = TARGETS_PER_PAGE,
 ) -> RoundPage:
-    """The round's matches grouped per bottleneck and per technology need (rank order), with why.
+    """One page of the round's targets (bottlenecks by code, then technology needs), each with its
+    first ``top`` ranked candidates and why.
 
     ``region``: only candidates of that region (ranks stay the round's ranks); ``target``:
-    "bottleneck" or "need" only; ``top``: the first ``top`` ranks of each target. Two queries.
+    "bottleneck" or "need" only; ``page``: the page of ``per_page`` targets (a bad number gives the
+    nearest page). Four queries whatever the round's size: the count, the page's targets, their
+    matches, whether any follow-up exists.
     """
-    matches = Match.objects.filter(round=round_, rank__lte=top).select_related(
-        "enterprise__region",
-        "bottleneck__raised_by",
-        "need__node",
-        "need__profile__enterprise__region",
-        "offer",
-    )
+    matches = Match.objects.filter(round=round_, rank__lte=top)
     if region:
         matches = matches.filter(enterprise__region__code=region)
     if target == "bottleneck":
         matches = matches.filter(bottleneck__isnull=False)
     elif target == "need":
         matches = matches.filter(need__isnull=False)
-    bottlenecks: dict[int, MatchGroup] = {}
-    needs: dict[int, MatchGroup] = {}
+    targets = (
+        matches.values("bottleneck_id", "need_id")
+        .annotate(candidates=Count("pk"))
+        .order_by(F("bottleneck__code").asc(nulls_last=True), "bottleneck_id", "need_id")
+    )
+    paginator = Paginator(targets, per_page)
+    page_obj = paginator.get_page(page)
+    keys = [_target_key(row["bottleneck_id"], row["need_id"]) for row in page_obj.object_list]
+    bottleneck_ids = [pk for kind, pk in keys if kind == "bottleneck"]
+    need_ids = [pk for kind, pk in keys if kind == "need"]
+    groups: dict[tuple[str, int], MatchGroup] = {}
     count = 0
-    for match in matches.order_by("bottleneck__code", "need_id", "rank"):
-        count += 1
-        _explain(match)
-        match.can_record = round_.status in (RoundStatus.MATCHED, RoundStatus.HELD) and (
-            permissions.can_record_outcome(user=user, match=match)
+    if keys:
+        rows = matches.filter(Q(bottleneck_id__in=bottleneck_ids) | Q(need_id__in=need_ids)).select_related(
+            "enterprise__region",
+            "bottleneck__raised_by",
+            "need__node",
+            "need__profile__enterprise__region",
+            "offer",
         )
-        if match.bottleneck_id is not None:
-            group = bottlenecks.get(match.bottleneck_id)
+        may_record = round_.status in (RoundStatus.MATCHED, RoundStatus.HELD)
+        for match in rows.order_by("bottleneck_id", "need_id", "rank"):
+            count += 1
+            _explain(match)
+            match.can_record = may_record and permissions.can_record_outcome(user=user, match=match)
+            key = _target_key(match.bottleneck_id, match.need_id)
+            group = groups.get(key)
             if group is None:
-                group = bottlenecks[match.bottleneck_id] = MatchGroup(
-                    kind="bottleneck", target=match.bottleneck, region=match.bottleneck.raised_by
-                )
-        else:
-            group = needs.get(match.need_id)
-            if group is None:
-                group = needs[match.need_id] = MatchGroup(
-                    kind="need", target=match.need, region=match.need.profile.enterprise.region
-                )
-        group.matches.append(match)
+                if match.bottleneck_id is not None:
+                    group = MatchGroup(kind="bottleneck", target=match.bottleneck, region=match.bottleneck.raised_by)
+                else:
+                    group = MatchGroup(kind="need", target=match.need, region=match.need.profile.enterprise.region)
+                groups[key] = group
+            group.matches.append(match)
     has_outcomes = Match.objects.filter(round=round_).exclude(outcome="").exists()
     return RoundPage(
         round=round_,
-        bottlenecks=list(bottlenecks.values()),
-        needs=list(needs.values()),
+        groups=[groups[key] for key in keys if key in groups],
+        page_obj=page_obj,
+        target_count=paginator.count,
         match_count=count,
         has_outcomes=has_outcomes,
     )
@@ -179,6 +230,60 @@ def match_row(*, user: Any, match_id: int) -> Match | None:
             permissions.can_record_outcome(user=user, match=match)
         )
     return match
+
+
+# --- progress of the match job ----------------------------------------------------------------
+
+# A job that said "matching" but holds no claim this long after is gone (killed, retries exhausted).
+UNCLAIMED_GRACE = dt.timedelta(seconds=60)
+REPORT_FAILED, LOST = "report_failed", "lost"
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """What the round page's status fragment shows about matching and the report build after it.
+
+    ``state``: "" (nothing to tell), queued, matching, building, done, failed (matching), report_failed
+    (matched, but the report build failed) or lost (the job stopped reporting)."""
+
+    state: str
+    since: dt.datetime | None = None
+    matches: int | None = None
+    error: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.state in (JOB_QUEUED, JOB_MATCHING, JOB_BUILDING)
+
+
+def round_progress(*, round_: MatchingRound, now: dt.datetime | None = None) -> RoundProgress:
+    """The match job's progress from the round's claim, the job's last report (cache) and the
+    report row: at most one query (the report) besides the round the caller has."""
+    now = now or timezone.now()
+    matching = settings.CHAINMAP_MATCHING
+    claim_timeout = dt.timedelta(seconds=matching["CLAIM_TIMEOUT_SECONDS"])
+    build_timeout = dt.timedelta(seconds=settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"])
+    if round_.matching_since is not None and round_.matching_since >= now - claim_timeout:
+        return RoundProgress(state=JOB_MATCHING, since=round_.matching_since)
+    job = round_job_get(round_id=round_.pk)
+    if job is None:
+        return RoundProgress(state="")
+    if job.state == JOB_QUEUED:
+        lost = job.at < now - claim_timeout
+        return RoundProgress(state=LOST if lost else JOB_QUEUED, since=job.at)
+    if job.state == JOB_MATCHING:
+        lost = job.at < now - UNCLAIMED_GRACE
+        return RoundProgress(state=LOST if lost else JOB_MATCHING, since=job.at)
+    if job.state == JOB_BUILDING:
+        report = Report.objects.filter(round_id=round_.pk).only("status", "built_at", "updated_at", "error").first()
+        if report is not None and report.status == ReportStatus.READY and (report.built_at or job.at) >= job.at:
+            return RoundProgress(state=JOB_DONE, since=report.built_at, matches=job.matches)
+        if report is not None and report.status == ReportStatus.FAILED and report.updated_at >= job.at:
+            return RoundProgress(state=REPORT_FAILED, since=report.updated_at, matches=job.matches, error=report.error)
+        if job.at < now - build_timeout:
+            return RoundProgress(state=LOST, since=job.at, matches=job.matches)
+        return RoundProgress(state=JOB_BUILDING, since=job.at, matches=job.matches)
+    return RoundProgress(state=job.state, since=job.at, matches=job.matches, error=job.error)
 
 
 # --- calendars ---------------------------------------------------------------------------------
@@ -248,6 +353,38 @@ def calendar_row(*, kind: str, period: dt.date) -> CalendarRow:
     entry = CalendarEntry.objects.filter(kind=kind, period=period).select_related("chain", "cluster").first()
     round_ = MatchingRound.objects.filter(kind=kind, period=period).first()
     return CalendarRow(kind=kind, period=period, entry=entry, round=round_)
+
+
+@dataclass(frozen=True)
+class NewRoundDefaults:
+    """What the "new round" form proposes for a kind and month: the calendar's subject, and the
+    period's round if it exists already (the button then opens it)."""
+
+    kind: str
+    period: dt.date
+    subjects: list[Chain] | list[Cluster]
+    calendar_subject: Chain | Cluster | None
+    existing: MatchingRound | None
+
+    @property
+    def subject_id(self) -> int | None:
+        if self.existing is not None:
+            return self.existing.chain_id or self.existing.cluster_id
+        return self.calendar_subject.pk if self.calendar_subject is not None else None
+
+
+def new_round_defaults(*, kind: str, period: dt.date) -> NewRoundDefaults:
+    """Three queries: the subjects of the kind, the period's calendar entry, its round."""
+    start = period_start(kind=kind, day=period)
+    entry = CalendarEntry.objects.filter(kind=kind, period=start).select_related("chain", "cluster").first()
+    existing = MatchingRound.objects.filter(kind=kind, period=start).select_related("chain", "cluster").first()
+    return NewRoundDefaults(
+        kind=kind,
+        period=start,
+        subjects=calendar_subjects(kind=kind),
+        calendar_subject=(entry.chain or entry.cluster) if entry is not None else None,
+        existing=existing,
+    )
 
 
 # --- conversion on the dashboard ---------------------------------------------------------------

@@ -6,7 +6,9 @@ from chainmap import views_rounds
 
 urlpatterns: list[URLPattern] = [
     path("rounds/", views_rounds.round_list, name="round_list"),
+    path("rounds/new/", views_rounds.round_create, name="round_create"),
     path("rounds/<int:pk>/", views_rounds.round_detail, name="round_detail"),
+    path("rounds/<int:pk>/status/", views_rounds.round_status, name="round_status"),
     path("rounds/<int:pk>/open/", views_rounds.round_open, name="round_open"),
     path("rounds/<int:pk>/match/", views_rounds.round_match, name="round_match"),
     path("rounds/<int:pk>/hold/", views_rounds.round_hold, name="round_hold"),

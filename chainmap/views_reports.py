@@ -3,6 +3,7 @@ button and the per-delivery resend. Rounds are fetched through ``rounds_visible_
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,6 +18,7 @@ from chainmap.models import Delivery, MatchingRound, Report
 from chainmap.services import deliveries, reports
 
 PDF_TYPE = "application/pdf"
+WEB_MAX_PAIRS = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -51,8 +53,16 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if region is not None and region not in codes:
         region_error = _("Unknown region: choose one from the list.")
         region = None
-    context = reports.report_context(report.snapshot, region=region)
-    context.update({"round_obj": matching_round, "report": report, "region_error": region_error})
+    # The page shows each target's first candidates (the rest folded) and the first pairs with a
+    # link to all of them; the PDF and the spreadsheet stay complete.
+    all_pairs = request.GET.get("pairs") == "all"
+    context = reports.report_context(
+        report.snapshot,
+        region=region,
+        fold_after=settings.CHAINMAP_REPORTS["PRINT_TOP_N"],
+        max_pairs=None if all_pairs else WEB_MAX_PAIRS,
+    )
+    context.update({"round_obj": matching_round, "report": report, "region_error": region_error, "web": True})
     return render(request, "chainmap/reports/page.html", context, status=400 if region_error else 200)
 
 
@@ -66,8 +76,10 @@ def _download(request: HttpRequest, pk: int, attribute: str, content_type: str) 
         handle = field.open("rb")
     except FileNotFoundError:
         raise Http404(_("The report file is missing: build the report again.")) from None
-    filename = f"chainmap-{matching_round.period:%Y-%m}-{matching_round.kind}.{attribute}"
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    response = FileResponse(handle, as_attachment=True, content_type=content_type)
+    # Django would send the readable name as filename* only; old clients need the ASCII filename too.
+    response["Content-Disposition"] = reports.report_content_disposition(matching_round, attribute)
+    return response
 
 
 @require_safe

@@ -7,6 +7,9 @@ every action is decided by ``chainmap.permissions`` (403) and carried out by
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -16,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chainmap import permissions, roles, selectors_rounds
 from chainmap.exceptions import validation_message
@@ -27,11 +30,15 @@ from chainmap.forms_rounds import (
     HoldForm,
     MatchFilterForm,
     OutcomeForm,
+    RoundCreateForm,
     RoundFilterForm,
+    parse_period,
+    round_page_query,
 )
-from chainmap.models import Match, MatchingRound, RoundStatus
+from chainmap.models import Match, MatchingRound, RoundKind, RoundStatus
 from chainmap.services import rounds as service
 
+logger = logging.getLogger(__name__)
 ROUND_PAGE_SIZE = 25
 
 
@@ -71,11 +78,67 @@ def round_list(request: HttpRequest) -> HttpResponse:
         page_obj = Paginator(rounds, ROUND_PAGE_SIZE).get_page(request.GET.get("page"))
         for round_ in page_obj.object_list:
             round_.conversion = selectors_rounds.round_conversion(round_)
-    context = {"form": form, "page_obj": page_obj}
+    context: dict[str, Any] = {"form": form, "page_obj": page_obj}
+    if permissions.can_run_round(user=request.user) and not _is_htmx(request):
+        context.update(_new_round_context())
     template = "chainmap/rounds/_round_results.html" if _is_htmx(request) else "chainmap/rounds/round_list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _new_round_context(source: Any = None, form: RoundCreateForm | None = None) -> dict[str, Any]:
+    """The "new round" form and what the calendar says for its kind and month (``source``: the
+    query or the posted form; by default this month's chain round)."""
+    source = source or {}
+    kind = source.get("kind") if source.get("kind") in RoundKind.values else RoundKind.CHAIN_MONTH
+    period = parse_period(source.get("period")) or timezone.localdate().replace(day=1)
+    defaults = selectors_rounds.new_round_defaults(kind=kind, period=period)
+    if form is None:
+        subject = source.get("subject") or defaults.subject_id or ""
+        form = RoundCreateForm(
+            kind=kind,
+            subjects=defaults.subjects,
+            initial={"kind": kind, "period": f"{period:%Y-%m}", "subject": subject},
+        )
+    return {"new_form": form, "new_defaults": defaults}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def round_create(request: HttpRequest) -> HttpResponse:
+    """GET: the "new round" form for a kind and month (htmx swaps it in when either changes); POST:
+    create the period's round, or open it when it exists already."""
+    if not permissions.can_run_round(user=request.user):
+        raise PermissionDenied
+    if request.method != "POST":
+        template = "chainmap/rounds/_round_new.html" if _is_htmx(request) else "chainmap/rounds/round_new.html"
+        response = render(request, template, _new_round_context(request.GET))
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    kind = request.POST.get("kind")
+    form = RoundCreateForm(
+        data=request.POST,
+        kind=kind if kind in RoundKind.values else RoundKind.CHAIN_MONTH,
+        subjects=selectors_rounds.calendar_subjects(kind=kind if kind in RoundKind.values else RoundKind.CHAIN_MONTH),
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            round_, created = service.round_create(
+                kind=data["kind"], period=data["period"], subject_id=data["subject"], user=request.user
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            label = f"{round_.period:%Y-%m} {round_.chain or round_.cluster}"
+            if created:
+                messages.success(request, _("The round %(round)s is created.") % {"round": label})
+            else:
+                messages.info(request, _("The round %(round)s exists already: here it is.") % {"round": label})
+            return redirect(_round_url(round_))
+    context = _new_round_context(request.POST, form=form)
+    return render(request, "chainmap/rounds/round_new.html", context, status=400)
 
 
 def _lifecycle(*, user: object, round_: MatchingRound, has_outcomes: bool) -> dict[str, bool]:
@@ -102,10 +165,14 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         region=filters["region"] or None,
         target=filters["target"] or None,
         top=filters["top"] or 5,
+        page=request.GET.get("page"),
     )
     context = {
         "round": round_,
         "page": page,
+        "page_obj": page.page_obj,
+        "back": round_page_query(request.GET.urlencode()),
+        "progress": selectors_rounds.round_progress(round_=round_),
         "form": form,
         "hold_form": HoldForm(initial={"held_on": timezone.localdate()}),
         "outcome_choices": OutcomeForm.base_fields["outcome"].choices,
@@ -123,11 +190,7 @@ def _transition(request: HttpRequest, pk: int, action: str) -> HttpResponseRedir
             service.round_open(round_id=round_.pk, user=request.user)
             messages.success(request, _("The round is open: enterprises may add needs and offers for it."))
         elif action == "match":
-            started = service.round_match_enqueue(round_id=round_.pk, user=request.user)
-            if started is None:
-                messages.warning(request, _("This round is being matched already."))
-            else:
-                messages.success(request, _("Matching has started; the matches appear here when it is done."))
+            _match_now(request, round_)
         elif action == "hold":
             form = HoldForm(data=request.POST)
             if not form.is_valid():
@@ -141,6 +204,48 @@ def _transition(request: HttpRequest, pk: int, action: str) -> HttpResponseRedir
     except ValidationError as exc:
         messages.error(request, validation_message(exc))
     return redirect(_round_url(round_))
+
+
+def _match_now(request: HttpRequest, round_: MatchingRound) -> None:
+    """Enqueue the match job (run right here when tasks are eager) and say what happened."""
+    try:
+        started = service.round_match_enqueue(round_id=round_.pk, user=request.user)
+    except (ValidationError, PermissionDenied):
+        raise
+    except Exception as exc:
+        # Eager tasks run the whole job inside this call, and a broker that is down fails the
+        # enqueue: either way the official gets the reason on the page, not an error page.
+        logger.exception("matching round %s from the page failed", round_.pk)
+        service.round_job_set(round_id=round_.pk, state=service.JOB_FAILED, error=f"{type(exc).__name__}: {exc}")
+        messages.error(request, _("Matching could not be run: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"})
+        return
+    if started is None:
+        messages.warning(request, _("This round is being matched already."))
+        return
+    progress = selectors_rounds.round_progress(round_=round_)
+    if progress.state == service.JOB_FAILED:
+        messages.error(request, _("Matching failed: %(error)s") % {"error": progress.error})
+    elif progress.state == selectors_rounds.REPORT_FAILED:
+        messages.error(
+            request,
+            _("The round is matched, but its report could not be built: %(error)s") % {"error": progress.error},
+        )
+    elif progress.running:
+        messages.success(request, _("Matching has started; this page shows its progress and then the matches."))
+    else:
+        messages.success(request, _("Matching is done; the report is rebuilt from the new matches."))
+
+
+@require_safe
+def round_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The small status fragment the round page polls every two seconds while the match job runs.
+    When a polled job has finished, htmx is told to reload the page (new matches, new report)."""
+    round_ = _round_or_404(request, pk)
+    progress = selectors_rounds.round_progress(round_=round_)
+    response = render(request, "chainmap/rounds/_round_status.html", {"round": round_, "progress": progress})
+    if _is_htmx(request) and request.GET.get("polling") == "1" and not progress.running:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @require_POST
@@ -186,12 +291,13 @@ def match_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             error = validation_message(exc)
     else:
         error = _form_error_text(form)
+    back = round_page_query(request.POST.get("back", ""))
     if not _is_htmx(request):
         if error:
             messages.error(request, error)
         else:
             messages.success(request, _("The outcome is recorded."))
-        return redirect(_round_url(match.round))
+        return redirect(f"{_round_url(match.round)}{'?' + back if back else ''}#match-{match.pk}")
     row = selectors_rounds.match_row(user=request.user, match_id=match.pk)
     if row is None:  # re-matched meanwhile: the row is gone
         return HttpResponse(status=204, headers={"HX-Refresh": "true"})
@@ -199,6 +305,7 @@ def match_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         "match": row,
         "error": error,
         "saved": not error,
+        "back": back,
         "outcome_choices": OutcomeForm.base_fields["outcome"].choices,
     }
     return render(request, "chainmap/rounds/_match_row.html", context)

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from chainmap import permissions
 from chainmap.models import Delivery, Report, Subscription
 from chainmap.models.matching import RoundKind
+from chainmap.services.reports import report_filename
 
 logger = logging.getLogger(__name__)
 
@@ -187,11 +188,11 @@ def build_message(*, delivery: Delivery) -> EmailMultiAlternatives:
         subject=subject, body=text, to=[delivery.email], headers={"Message-ID": message_id(delivery=delivery)}
     )
     message.attach_alternative(html, "text/html")
-    stem = f"chainmap-{matching_round.period:%Y-%m}-{matching_round.kind}"
+    # The same readable names as the downloads (non-ASCII names are RFC 2231-encoded by Django).
     with report.pdf.open("rb") as pdf:
-        message.attach(f"{stem}.pdf", pdf.read(), PDF_TYPE)
+        message.attach(report_filename(matching_round, "pdf"), pdf.read(), PDF_TYPE)
     with report.xlsx.open("rb") as xlsx:
-        message.attach(f"{stem}.xlsx", xlsx.read(), XLSX_TYPE)
+        message.attach(report_filename(matching_round, "xlsx"), xlsx.read(), XLSX_TYPE)
     return message
 
 

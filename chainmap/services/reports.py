@@ -462,12 +462,33 @@ COMPONENT_LABELS = {
 }
 
 
+def _display_time(value: str | None) -> str:
+    """An ISO timestamp of the snapshot as people read it: ``2026-12-01 09:00``, Asia/Shanghai."""
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
 def report_context(
-    snapshot: dict[str, Any], *, region: str | None = None, top_n: int | None = None, max_pairs: int | None = None
+    snapshot: dict[str, Any],
+    *,
+    region: str | None = None,
+    top_n: int | None = None,
+    max_pairs: int | None = None,
+    fold_after: int | None = None,
 ) -> dict[str, Any]:
     """What the templates and the spreadsheet show: the snapshot with labels in the active language,
     optionally narrowed to one region (candidates, pairs, gaps and single suppliers touching it), to
-    the best ``top_n`` candidates of each target and to the first ``max_pairs`` cross-region pairs."""
+    the best ``top_n`` candidates of each target and to the first ``max_pairs`` cross-region pairs.
+
+    ``fold_after`` (the web page): each target's first candidates in ``candidates``, the others in
+    ``folded`` (shown behind a disclosure), nothing left out."""
     region_names = {row["code"]: row["name"] for row in snapshot.get("regions", [])}
     levels = _labels(Level.choices)
     segments = _labels(Segment.choices)
@@ -497,12 +518,14 @@ def report_context(
             ]
             if region is not None and not rows and target.get("region") != region:
                 continue
+            shown = rows[:top_n] if top_n else rows
             out.append(
                 {
                     **target,
                     "status_label": statuses.get(target.get("status", ""), ""),
                     "region_name": region_names.get(target.get("region"), target.get("region") or ""),
-                    "candidates": rows[:top_n] if top_n else rows,
+                    "candidates": shown[:fold_after] if fold_after else shown,
+                    "folded": shown[fold_after:] if fold_after else [],
                     "more": max(0, len(rows) - top_n) if top_n else 0,
                 }
             )
@@ -538,6 +561,7 @@ def report_context(
         {**entry, "cells": [entry["cells"].get(group["code"]) for group in gaps]} for entry in gap_table.values()
     ]
     changes = dict(snapshot.get("changes") or {"previous": None})
+    changes["since_display"] = _display_time(changes.get("since"))
     for key in ("edges_added", "edges_removed"):
         changes[key] = [
             {**edge, "kind_label": edge_kinds.get(edge["kind"], edge["kind"])} for edge in changes.get(key, [])
@@ -555,6 +579,8 @@ def report_context(
     return {
         "snapshot": snapshot,
         "round": snapshot["round"],
+        "taken_at_display": _display_time(snapshot.get("taken_at")),
+        "matched_at_display": _display_time(snapshot["round"].get("matched_at")),
         "region": region,
         "region_name": region_names.get(region or "", ""),
         "regions": snapshot.get("regions", []),
@@ -712,7 +738,7 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
         [_("Item"), _("Value")],
         [
             [_("Round"), f"{round_info['period'][:7]} {round_info['subject']}"],
-            [_("Snapshot taken"), snapshot.get("taken_at", "")],
+            [_("Snapshot taken"), context["taken_at_display"]],
             [_("Open bottlenecks"), len(context["bottlenecks"])],
             [_("Technology needs"), len(context["needs"])],
             [_("Cross-region pairs"), len(context["cross_region_pairs"])],
@@ -815,6 +841,50 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
     sheet(_("Follow-up"), [_("Outcome"), _("Matches")], [[label, n] for label, n in context["follow_up"]["rows"]])
     workbook.close()
     return buffer.getvalue()
+
+
+# --- download names -------------------------------------------------------------------------------
+
+# The programmes' own names, whatever the page's language: they are what people call the rounds.
+_KIND_NAMES = {RoundKind.CHAIN_MONTH: "一月一链", RoundKind.CLUSTER_QUARTER: "一季一群"}
+_KIND_SLUGS = {RoundKind.CHAIN_MONTH: "chain-month", RoundKind.CLUSTER_QUARTER: "cluster-quarter"}
+# Characters no file system or mail client takes in a name, control characters, and whitespace.
+_NAME_BAD = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;,\s]+')
+_ASCII_BAD = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _name_part(text: str, *, ascii_only: bool) -> str:
+    part = _ASCII_BAD.sub("-", text) if ascii_only else _NAME_BAD.sub("-", text)
+    return part.strip("-.")[:60]
+
+
+def report_filename(matching_round: MatchingRound, extension: str, *, ascii_only: bool = False) -> str:
+    """The name a round's report file is downloaded or attached under, e.g.
+    ``chainmap-2026-12-氢能-一月一链.pdf`` or ``chainmap-2026-Q4-京津冀生物医药-一季一群.xlsx``;
+    ``ascii_only``: ``chainmap-2026-12-hydrogen-chain-month.pdf`` (the subject's slug), the fallback
+    for clients that do not read RFC 5987 names. Used by the download views and the report mail."""
+    subject = matching_round.chain or matching_round.cluster
+    if matching_round.kind == RoundKind.CLUSTER_QUARTER:
+        period = f"{matching_round.period:%Y}-Q{(matching_round.period.month - 1) // 3 + 1}"
+    else:
+        period = f"{matching_round.period:%Y-%m}"
+    if ascii_only:
+        parts = [period, getattr(subject, "slug", "") or "", _KIND_SLUGS.get(matching_round.kind, "round")]
+    else:
+        parts = [period, getattr(subject, "name", "") or "", _KIND_NAMES.get(matching_round.kind, "")]
+    stem = "-".join(p for p in (_name_part(part, ascii_only=ascii_only) for part in parts) if p)
+    return f"chainmap-{stem}.{extension}"
+
+
+def report_content_disposition(matching_round: MatchingRound, extension: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the readable name as RFC 5987 ``filename*``."""
+    from urllib.parse import quote
+
+    fallback = report_filename(matching_round, extension, ascii_only=True)
+    readable = report_filename(matching_round, extension)
+    if readable == fallback:
+        return f'attachment; filename="{fallback}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(readable, safe='')}"
 
 
 # --- build ----------------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -29,7 +31,7 @@ from chainmap.models import (
     RoundKind,
     RoundStatus,
 )
-from chainmap.services.calendars import CALENDAR_EPOCH_YEAR
+from chainmap.services.calendars import CALENDAR_EPOCH_YEAR, calendar_generate_year
 from chainmap.services.matching import matching_run
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,60 @@ def round_ensure(*, kind: str, period: dt.date) -> MatchingRound:
     return round_
 
 
+def _subject_id(kind: str, obj: MatchingRound | CalendarEntry | None) -> int | None:
+    if obj is None:
+        return None
+    return obj.chain_id if kind == RoundKind.CHAIN_MONTH else obj.cluster_id
+
+
+@transaction.atomic
+def round_create(*, kind: str, period: dt.date, subject_id: int | None, user: Any) -> tuple[MatchingRound, bool]:
+    """The pages' "new round": the period's round, created (planned) from the calendar if missing,
+    and whether it was created. An existing round of the period is returned as it is.
+
+    ``subject_id`` None follows the calendar (filled round-robin first if the period is empty, as
+    the monthly job does). A subject other than the calendar's is put on the calendar first
+    (``calendar_entry_set``): only the joint office may, and never once the period is matched.
+    """
+    _check_user(user, permissions.can_run_round(user=user))
+    _check_kind(kind)
+    if not isinstance(period, dt.date) or not MIN_YEAR <= period.year <= MAX_YEAR:
+        raise ValidationError({"period": _("Enter a month between 2000 and 2100.")})
+    start = period_start(kind=kind, day=period)
+    existing = MatchingRound.objects.filter(kind=kind, period=start).select_related("chain", "cluster").first()
+    if existing is not None:
+        current = _subject_id(kind, existing)
+    else:
+        entry = CalendarEntry.objects.filter(kind=kind, period=start).first()
+        if entry is None:
+            calendar_generate_year(year=start.year)
+            entry = CalendarEntry.objects.filter(kind=kind, period=start).first()
+        current = _subject_id(kind, entry)
+    if subject_id is not None and subject_id != current:
+        if not permissions.can_manage_calendars(user=user):
+            subject = (
+                str(existing.chain or existing.cluster) if existing is not None else _calendar_subject(kind, current)
+            )
+            raise ValidationError(
+                {
+                    "subject": _(
+                        "The calendar gives %(period)s to %(subject)s; only the joint office can change it "
+                        "(on the calendars page)."
+                    )
+                    % {"period": f"{start:%Y-%m}", "subject": subject}
+                }
+            )
+        calendar_entry_set(kind=kind, period=start, subject_id=subject_id, user=user)
+    round_ = round_ensure(kind=kind, period=start)
+    return round_, existing is None
+
+
+def _calendar_subject(kind: str, subject_id: int | None) -> str:
+    model = Chain if kind == RoundKind.CHAIN_MONTH else Cluster
+    subject = model.objects.filter(pk=subject_id).first() if subject_id is not None else None
+    return str(subject) if subject is not None else "—"
+
+
 @transaction.atomic
 def round_open(*, round_id: int, user: Any) -> MatchingRound:
     """Planned → open: enterprises may now add needs and offers for it."""
@@ -185,8 +241,53 @@ def round_match_enqueue(*, round_id: int, user: Any) -> MatchingRound | None:
 
     round_ = _round_match_check(round_id=round_id, user=user, now=timezone.now())
     if round_ is not None:
+        round_job_set(round_id=round_id, state=JOB_QUEUED)
         transaction.on_commit(lambda: tasks_rounds.match_round.delay(round_id=round_id))
     return round_
+
+
+# --- progress of the background match (what the round page polls) --------------------------------
+
+JOB_QUEUED, JOB_MATCHING, JOB_BUILDING, JOB_DONE, JOB_FAILED = "queued", "matching", "building", "done", "failed"
+
+
+@dataclass(frozen=True)
+class RoundJob:
+    """The last state the match job of a round reported: queued → matching → building (the report)
+    or done (matched, no report asked for), or failed."""
+
+    state: str
+    at: dt.datetime
+    error: str = ""
+    matches: int | None = None
+
+
+def _job_key(round_id: int) -> str:
+    return f"chainmap:round-job:{round_id}"
+
+
+def _job_lifetime() -> int:
+    return settings.CHAINMAP_MATCHING["CLAIM_TIMEOUT_SECONDS"] + settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"]
+
+
+def round_job_set(*, round_id: int, state: str, error: str = "", matches: int | None = None) -> None:
+    """Record the job's progress in the cache (shared with the workers through Redis; in process when
+    tasks run eagerly). Only for display: the round row and its claim stay the truth."""
+    job = {"state": state, "at": timezone.now().isoformat(), "error": error[:1000], "matches": matches}
+    cache.set(_job_key(round_id), job, timeout=_job_lifetime())
+
+
+def round_job_get(*, round_id: int) -> RoundJob | None:
+    raw = cache.get(_job_key(round_id))
+    if not isinstance(raw, dict):
+        return None
+    try:
+        at = dt.datetime.fromisoformat(raw["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return RoundJob(
+        state=str(raw.get("state", "")), at=at, error=str(raw.get("error") or ""), matches=raw.get("matches")
+    )
 
 
 @transaction.atomic

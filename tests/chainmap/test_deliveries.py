@@ -95,8 +95,8 @@ def test_enqueue_creates_one_row_per_matching_subscriber_and_never_duplicates(
     chinese = next(message for message in mail.outbox if message.to == ["sub_chain@example.cn"])
     assert "氢能" in chinese.subject
     assert [name for name, _content, _type in chinese.attachments] == [
-        "chainmap-2026-11-chain_month.pdf",
-        "chainmap-2026-11-chain_month.xlsx",
+        "chainmap-2026-11-氢能-一月一链.pdf",
+        "chainmap-2026-11-氢能-一月一链.xlsx",
     ]
     assert chinese.alternatives[0][1] == "text/html"
 
@@ -402,9 +402,9 @@ def test_a_real_smtp_server_receives_the_report_with_both_attachments(chain_worl
     assert "氢能" in message["Subject"] and "2026-11" in message["Subject"]
     assert message.get_body(("plain",)).get_content().strip() and "<html>" in message.get_body(("html",)).get_content()
     attachments = {part.get_filename(): part for part in message.iter_attachments()}
-    assert set(attachments) == {"chainmap-2026-11-chain_month.pdf", "chainmap-2026-11-chain_month.xlsx"}
-    assert attachments["chainmap-2026-11-chain_month.pdf"].get_content().startswith(b"%PDF")
-    assert attachments["chainmap-2026-11-chain_month.xlsx"].get_content().startswith(b"PK")
+    assert set(attachments) == {"chainmap-2026-11-氢能-一月一链.pdf", "chainmap-2026-11-氢能-一月一链.xlsx"}
+    assert attachments["chainmap-2026-11-氢能-一月一链.pdf"].get_content().startswith(b"%PDF")
+    assert attachments["chainmap-2026-11-氢能-一月一链.xlsx"].get_content().startswith(b"PK")
     assert m.Delivery.objects.get(pk=delivery.pk).status == "sent"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import threading
@@ -363,3 +364,73 @@ def test_the_round_page_lists_deliveries_with_resend_buttons(world, joint_office
     assert "/report/build/" in page
     seen_by_subscriber = client_for(subscriber).get(f"/rounds/{world['round'].pk}/").content.decode()
     assert "/resend/" not in seen_by_subscriber and "/report/build/" not in seen_by_subscriber
+
+
+# --- readable download names, a shorter web page ------------------------------------------------
+
+
+def test_downloads_have_readable_names_with_an_ascii_fallback(world, joint_office, client_for):
+    ready_report(world["round"])
+    client = client_for(joint_office)
+    pk = world["round"].pk
+    pdf = client.get(f"/rounds/{pk}/report.pdf")["Content-Disposition"]
+    assert pdf == (
+        'attachment; filename="chainmap-2026-11-h2-report-chain-month.pdf"; '
+        "filename*=UTF-8''chainmap-2026-11-%E6%B0%A2%E8%83%BD-%E4%B8%80%E6%9C%88%E4%B8%80%E9%93%BE.pdf"
+    )
+    xlsx = client.get(f"/rounds/{pk}/report.xlsx")["Content-Disposition"]
+    assert 'filename="chainmap-2026-11-h2-report-chain-month.xlsx"' in xlsx and xlsx.endswith(".xlsx")
+    assert reports.report_filename(world["round"], "pdf") == "chainmap-2026-11-氢能-一月一链.pdf"
+
+
+def test_report_file_names_of_a_cluster_quarter_and_of_awkward_names(regions):
+    cluster = f.ClusterFactory(slug="bio-med", name='京津冀/生物 医药"集群"')
+    matching_round = f.RoundFactory(
+        kind=m.RoundKind.CLUSTER_QUARTER, chain=None, cluster=cluster, period=dt.date(2026, 10, 1)
+    )
+    assert reports.report_filename(matching_round, "xlsx") == "chainmap-2026-Q4-京津冀-生物-医药-集群-一季一群.xlsx"
+    assert reports.report_filename(matching_round, "xlsx", ascii_only=True) == (
+        "chainmap-2026-Q4-bio-med-cluster-quarter.xlsx"
+    )
+
+
+def _many_candidates(world, n: int) -> None:
+    bottleneck = m.Bottleneck.objects.get(code="KD-H2R-01")
+    profile = m.CapabilityProfile.objects.filter(enterprise=world["bj"]).first()
+    m.Match.objects.bulk_create(
+        m.Match(
+            round=world["round"],
+            bottleneck=bottleneck,
+            profile=profile,
+            enterprise=world["bj"],
+            rank=rank,
+            score=0.5 - rank / 1000,
+            components={"text": 0.1},
+        )
+        for rank in range(4, n + 1)
+    )
+
+
+def test_the_web_report_folds_candidates_and_caps_pairs_but_the_print_keeps_them(
+    world, joint_office, client_for, settings
+):
+    settings.CHAINMAP_REPORTS = {**settings.CHAINMAP_REPORTS, "PRINT_TOP_N": 3}
+    _many_candidates(world, 12)
+    report = ready_report(world["round"])
+    snapshot = report.snapshot
+    # 25 cross-region pairs: more than the page shows at first.
+    pair = snapshot["cross_region_pairs"][0]
+    snapshot["cross_region_pairs"] = [{**pair, "supplier": f"供给企业{i:02d}"} for i in range(25)]
+    m.Report.objects.filter(pk=report.pk).update(snapshot=snapshot)
+    client = client_for(joint_office)
+    url = f"/rounds/{world['round'].pk}/report/"
+    page = client.get(url).content.decode()
+    folded = page.split('<details class="report-more">')[1].split("</details>")[0]
+    assert folded.count("<tr>") == 9  # ranks 4–12, nothing dropped
+    assert "供给企业19" in page and "供给企业20" not in page and "?pairs=all" in page
+    everything = client.get(url, {"pairs": "all"}).content.decode()
+    assert "供给企业24" in everything
+    assert re.search(r'class="report-meta">[^<]*\d{4}-\d{2}-\d{2} \d{2}:\d{2}', page)  # a readable time
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", page)  # never an ISO timestamp
+    printed = reports.render_html(snapshot)
+    assert "<details" not in printed and "供给企业24" in printed

@@ -612,3 +612,249 @@ def test_dashboard_conversion_query_budget(client_for, chain, joint_office):
     few = _count_queries(client, url)
     _rounds(f.ChainFactory(), 10, start=2)
     assert _count_queries(client, url) == few
+
+
+# --- new round from the page -------------------------------------------------------------------
+
+DEC = dt.date(2026, 12, 1)
+
+
+def test_round_create_follows_the_calendar_and_opens_an_existing_round(chain, bj_official):
+    m.CalendarEntry.objects.create(kind=m.RoundKind.CHAIN_MONTH, period=DEC, chain=chain)
+    first, created = rounds.round_create(
+        kind=m.RoundKind.CHAIN_MONTH, period=dt.date(2026, 12, 9), subject_id=None, user=bj_official
+    )
+    again, created_again = rounds.round_create(
+        kind=m.RoundKind.CHAIN_MONTH, period=DEC, subject_id=chain.pk, user=bj_official
+    )
+    assert (created, created_again) == (True, False)
+    assert first.pk == again.pk and (first.period, first.chain_id, first.status) == (DEC, chain.pk, "planned")
+    assert m.MatchingRound.objects.count() == 1
+
+
+def test_round_create_fills_an_empty_calendar_like_the_monthly_job(chain, bj_official):
+    round_, created = rounds.round_create(kind=m.RoundKind.CHAIN_MONTH, period=DEC, subject_id=None, user=bj_official)
+    assert created and round_.chain_id == chain.pk
+    assert m.CalendarEntry.objects.filter(kind=m.RoundKind.CHAIN_MONTH, period__year=2026).count() == 12
+
+
+def test_only_the_joint_office_picks_another_subject_than_the_calendar(chain, bj_official, joint_office):
+    other = f.ChainFactory(code="ROB", slug="robots", name="机器人")
+    m.CalendarEntry.objects.create(kind=m.RoundKind.CHAIN_MONTH, period=DEC, chain=chain)
+    with pytest.raises(ValidationError) as exc:
+        rounds.round_create(kind=m.RoundKind.CHAIN_MONTH, period=DEC, subject_id=other.pk, user=bj_official)
+    assert field_of(exc) == {"subject"} and "氢能" in str(exc.value)
+    assert not m.MatchingRound.objects.exists()
+    round_, created = rounds.round_create(
+        kind=m.RoundKind.CHAIN_MONTH, period=DEC, subject_id=other.pk, user=joint_office
+    )
+    assert created and round_.chain_id == other.pk
+    assert m.CalendarEntry.objects.get(kind=m.RoundKind.CHAIN_MONTH, period=DEC).chain_id == other.pk
+
+
+def test_round_create_never_changes_the_subject_of_a_matched_round(matched_round, joint_office):
+    other = f.ChainFactory(code="ROB", slug="robots", name="机器人")
+    with pytest.raises(ValidationError) as exc:
+        rounds.round_create(kind=m.RoundKind.CHAIN_MONTH, period=NOV, subject_id=other.pk, user=joint_office)
+    assert field_of(exc) == {"period"}
+    matched_round.refresh_from_db()
+    assert matched_round.chain_id != other.pk
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_the_new_round_form_answers_each_persona(request, client_for, chain, name):
+    client = client_for(persona(request, name))
+    url = reverse("chainmap:round_create")
+    response = client.post(url, {"kind": "chain_month", "period": "2026-12", "subject": ""})
+    expected = {None: 302, **{official: 302 for official in OFFICIALS}}.get(name, 403)
+    assert response.status_code == expected
+    assert m.MatchingRound.objects.exists() == (name in OFFICIALS)
+    if name in OFFICIALS:
+        assert response["Location"] == reverse("chainmap:round_detail", args=[m.MatchingRound.objects.get().pk])
+        listing = client.get(reverse("chainmap:round_list")).content.decode()
+        assert f'action="{url}"' in listing and 'name="period"' in listing
+    elif name == "subscriber":
+        assert url not in client.get(reverse("chainmap:round_list")).content.decode()
+    if name is None:
+        assert "/login" in response["Location"]
+
+
+def test_creating_an_existing_round_opens_it(client_for, matched_round, he_official):
+    response = client_for(he_official).post(
+        reverse("chainmap:round_create"), {"kind": "chain_month", "period": "2026-11"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("chainmap:round_detail", args=[matched_round.pk])
+    assert m.MatchingRound.objects.count() == 1
+    assert "2026-11" in response.content.decode()
+
+
+def test_a_bad_new_round_is_shown_on_the_form_not_a_500(client_for, chain, bj_official):
+    other = f.ChainFactory(code="ROB", slug="robots", name="机器人")
+    m.CalendarEntry.objects.create(kind=m.RoundKind.CHAIN_MONTH, period=DEC, chain=chain)
+    client = client_for(bj_official)
+    bad_month = client.post(reverse("chainmap:round_create"), {"kind": "chain_month", "period": "2026-13"})
+    assert bad_month.status_code == 400 and 'id="round-new"' in bad_month.content.decode()
+    not_the_calendars = client.post(
+        reverse("chainmap:round_create"), {"kind": "chain_month", "period": "2026-12", "subject": other.pk}
+    )
+    assert not_the_calendars.status_code == 400 and "氢能" in not_the_calendars.content.decode()
+    assert not m.MatchingRound.objects.exists()
+
+
+def test_the_new_round_form_defaults_to_the_calendars_subject(client_for, regions, bj_official):
+    cluster = f.ClusterFactory(name="京津冀生物医药")
+    f.ClusterFactory(name="电力装备")
+    m.CalendarEntry.objects.create(kind=m.RoundKind.CLUSTER_QUARTER, period=dt.date(2026, 10, 1), cluster=cluster)
+    response = client_for(bj_official).get(
+        reverse("chainmap:round_create"), {"kind": "cluster_quarter", "period": "2026-11"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith('<form id="round-new"')
+    assert f'<option value="{cluster.pk}" selected>' in body
+    assert "<html" not in body and "2026-10" in body
+
+
+# --- run matching from the page: progress, report, errors --------------------------------------
+
+
+def test_run_matching_from_the_page_builds_the_report_and_reports_progress(
+    client_for, chain, market, joint_office, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    round_ = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.OPEN)
+    client = client_for(joint_office)
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = client.post(reverse("chainmap:round_match", args=[round_.pk]))
+    assert posted.status_code == 302
+    response = client.get(posted["Location"])
+    assert response.status_code == 200
+    report = m.Report.objects.get(round=round_)
+    assert report.status == m.Report.Status.READY and report.built_at is not None
+    body = response.content.decode()
+    assert 'id="round-progress"' in body and "every 2s" not in body  # done: no polling
+    status = client.get(reverse("chainmap:round_status", args=[round_.pk]), HTTP_HX_REQUEST="true")
+    assert status.status_code == 200 and "progress-done" in status.content.decode()
+
+
+def test_the_status_fragment_polls_while_matching_and_reloads_the_page_when_done(client_for, chain, joint_office):
+    round_ = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.OPEN)
+    url = reverse("chainmap:round_status", args=[round_.pk])
+    client = client_for(joint_office)
+    m.MatchingRound.objects.filter(pk=round_.pk).update(matching_since=timezone.now())
+    running = client.get(url, {"polling": "1"}, HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 2s"' in running.content.decode() and "HX-Refresh" not in running
+    assert 'hx-trigger="every 2s"' in client.get(reverse("chainmap:round_detail", args=[round_.pk])).content.decode()
+    m.MatchingRound.objects.filter(pk=round_.pk).update(matching_since=None)
+    rounds.round_job_set(round_id=round_.pk, state=rounds.JOB_FAILED, error="整条链没有候选")
+    finished = client.get(url, {"polling": "1"}, HTTP_HX_REQUEST="true")
+    assert finished["HX-Refresh"] == "true"
+    assert "every 2s" not in finished.content.decode() and "整条链没有候选" in finished.content.decode()
+
+
+@pytest.mark.parametrize(("name", "expected"), [("subscriber", 200), ("enterprise_member", 404), (None, 302)])
+def test_the_status_fragment_answers_each_persona(request, client_for, chain, name, expected):
+    round_ = f.RoundFactory(chain=chain, period=NOV)
+    response = client_for(persona(request, name)).get(reverse("chainmap:round_status", args=[round_.pk]))
+    assert response.status_code == expected
+
+
+def test_a_matching_job_that_crashes_is_a_message_not_a_500(client_for, chain, market, joint_office, monkeypatch):
+    def crash(**kwargs):
+        raise RuntimeError("jieba dictionary unreadable")
+
+    monkeypatch.setattr(rounds, "matching_run", crash)
+    round_ = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.OPEN)
+    client = client_for(joint_office)
+    # The test's transaction would hold the job back: run it where the request runs it.
+    monkeypatch.setattr(rounds.transaction, "on_commit", lambda callback, **kwargs: callback())
+    posted = client.post(reverse("chainmap:round_match", args=[round_.pk]))
+    assert posted.status_code == 302
+    response = client.get(posted["Location"])
+    body = response.content.decode()
+    assert "jieba dictionary unreadable" in body and "progress-failed" in body
+    round_.refresh_from_db()
+    assert round_.matching_since is None and not m.Match.objects.filter(round=round_).exists()
+
+
+def test_a_refused_match_job_reports_why(chain, matched_round, joint_office):
+    match = m.Match.objects.filter(round=matched_round).first()
+    rounds.match_record_outcome(match_id=match.pk, user=joint_office, outcome=m.Outcome.MET)
+    assert tasks_rounds.match_round(matched_round.pk) is None
+    job = rounds.round_job_get(round_id=matched_round.pk)
+    assert job is not None and job.state == rounds.JOB_FAILED and job.error
+
+
+# --- round page: targets paginated, outcome edits keep the page --------------------------------
+
+
+def _targets(round_, n, *, ranks=1, region="BJ"):
+    """``n`` bottlenecks of the round's chain with ``ranks`` candidates each (three enterprises reused)."""
+    enterprises = [f.EnterpriseFactory(region=f.region(region)) for _ in range(3)]
+    profiles = [f.ProfileFactory(enterprise=e) for e in enterprises]
+    rows = []
+    for _ in range(n):
+        bottleneck = f.BottleneckFactory(chain=round_.chain, raised_by=f.region("HE"))
+        for rank in range(1, ranks + 1):
+            i = rank % 3
+            rows.append(
+                m.Match(
+                    round=round_,
+                    bottleneck=bottleneck,
+                    profile=profiles[i],
+                    enterprise=enterprises[i],
+                    rank=rank,
+                    score=1 - rank / 100,
+                    components={"text": 0.5},
+                )
+            )
+    m.Match.objects.bulk_create(rows)
+
+
+def test_the_round_page_shows_twenty_targets_a_page(client_for, chain, joint_office):
+    round_ = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.MATCHED)
+    _targets(round_, 25, ranks=2)
+    url = reverse("chainmap:round_detail", args=[round_.pk])
+    client = client_for(joint_office)
+    first = client.get(url).content.decode()
+    assert first.count('<details class="card match-group"') == 20 and "?page=2" in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert second.count('<details class="card match-group"') == 5
+    assert client.get(url, {"page": 99}).content.decode().count('<details class="card match-group"') == 5
+
+
+def test_round_page_query_budget_ten_matches_or_hundreds(client_for, chain, joint_office):
+    client = client_for(joint_office)
+    small = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.MATCHED)
+    large = f.RoundFactory(chain=chain, period=DEC, status=m.RoundStatus.MATCHED)
+    _targets(small, 1, ranks=10)
+    _targets(large, 60, ranks=10)  # 600 matches over three pages
+    few = _count_queries(client, reverse("chainmap:round_detail", args=[small.pk]), {"top": 20})
+    many = _count_queries(client, reverse("chainmap:round_detail", args=[large.pk]), {"top": 20, "page": 2})
+    assert few == many
+    body = client.get(reverse("chainmap:round_detail", args=[large.pk]), {"top": 20}).content.decode()
+    assert body.count('<tr id="match-') == 200
+
+
+def test_an_outcome_saved_without_htmx_returns_to_the_same_page(client_for, chain, joint_office):
+    round_ = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.MATCHED)
+    _targets(round_, 21)
+    match = m.Match.objects.filter(round=round_).order_by("-bottleneck__code").first()
+    client = client_for(joint_office)
+    page = client.get(reverse("chainmap:round_detail", args=[round_.pk]), {"page": 2}).content.decode()
+    assert 'name="back" value="page=2"' in page
+    response = client.post(
+        reverse("chainmap:match_outcome", args=[match.pk]),
+        {"outcome": "contacted", "back": "page=2&evil=https://x.example"},
+    )
+    assert response["Location"] == f"{reverse('chainmap:round_detail', args=[round_.pk])}?page=2#match-{match.pk}"
+    match.refresh_from_db()
+    assert match.outcome == "contacted"
+
+
+def test_the_round_page_shows_labels_and_local_times(client_for, matched_round, joint_office):
+    m.MatchingRound.objects.filter(pk=matched_round.pk).update(
+        matched_at=dt.datetime(2026, 11, 3, 1, 30, tzinfo=dt.UTC)
+    )
+    body = client_for(joint_office).get(reverse("chainmap:round_detail", args=[matched_round.pk])).content.decode()
+    assert "2026-11-03 09:30" in body  # Asia/Shanghai
+    assert "chain_month" not in body.split('id="round-progress"')[0].split("<h1>")[1]
