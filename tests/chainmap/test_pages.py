@@ -91,7 +91,7 @@ def text_of(response) -> str:
 # Dummy path parameters: the first candidate a converter's regex accepts (custom converters included).
 DUMMY_CANDIDATES = ("1", "x", "X1-Y1", "x/y", "00000000-0000-0000-0000-000000000000", "9" * 18, "91" + "0" * 16)
 # Public by design (login, language switch, health, API with its own 401/403) or not ours (admin, files).
-PUBLIC_PREFIXES = ("login/", "i18n/", "healthz", "api/", "static/", "media/", "admin/")
+PUBLIC_PREFIXES = ("login/", "i18n/", "healthz", "favicon.ico", "api/", "static/", "media/", "admin/")
 
 
 def _dummy(converter) -> str:
