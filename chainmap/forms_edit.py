@@ -21,6 +21,9 @@ class ReasonField(forms.CharField):
         super().__init__(**kwargs)
 
 
+RESOLVE_THEIRS, RESOLVE_MINE = "theirs", "mine"
+
+
 class NodeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Node) -> str:
         return f"{obj.code} {obj.name}"
@@ -49,8 +52,20 @@ class NodeForm(forms.Form):
     )
     reason = ReasonField()
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Set by the conflict page: the fields both people changed, each needing a ``resolve_<field>`` answer.
+    conflicts = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
-    def __init__(self, *args: Any, chain: Chain, node: Node | None = None, direct: bool = True, **kwargs: Any) -> None:
+    VALUE_FIELDS = ("name", "segment", "parent", "description", "key_technologies")
+
+    def __init__(
+        self,
+        *args: Any,
+        chain: Chain,
+        node: Node | None = None,
+        direct: bool = True,
+        conflicts: tuple[str, ...] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = _chain_nodes(chain, exclude=node)
         if node is not None:
@@ -59,6 +74,42 @@ class NodeForm(forms.Form):
             # A proposal can rename or move a node; description and technologies are the leader's to edit.
             del self.fields["description"]
             del self.fields["key_technologies"]
+        self.conflict_names: tuple[str, ...] = ()
+        if node is None:
+            del self.fields["conflicts"]
+            return
+        if conflicts is None:
+            conflicts = tuple(name for name in str(self.data.get("conflicts", "")).split(",") if name)
+        self.conflict_names = tuple(name for name in conflicts if name in self.VALUE_FIELDS and name in self.fields)
+        self.initial.setdefault("conflicts", ",".join(self.conflict_names))
+        order = []
+        for name in list(self.fields):
+            order.append(name)
+            if name in self.conflict_names:
+                order.append(self._add_resolve(name, node))
+        self.order_fields(order)
+
+    def _add_resolve(self, name: str, node: Node) -> str:
+        if name == "parent":
+            theirs = node.parent.code if node.parent_id and node.parent else "—"
+        elif name == "segment":
+            theirs = str(node.get_segment_display())
+        else:
+            theirs = getattr(node, name) or "—"
+        field_label = self.fields[name].label
+        self.fields[f"resolve_{name}"] = forms.ChoiceField(
+            label=_("You both changed “%(field)s”: which value is kept?") % {"field": field_label},
+            choices=[
+                (RESOLVE_THEIRS, _("The other person's: %(value)s") % {"value": theirs}),
+                (RESOLVE_MINE, _("Mine, as in the field above")),
+            ],
+            widget=forms.RadioSelect,
+        )
+        return f"resolve_{name}"
+
+    def kept_theirs(self) -> set[str]:
+        """The conflicting fields resolved in favour of the other person's value (valid form only)."""
+        return {name for name in self.conflict_names if self.cleaned_data.get(f"resolve_{name}") == RESOLVE_THEIRS}
 
 
 class EdgeForm(forms.Form):

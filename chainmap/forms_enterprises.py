@@ -9,8 +9,26 @@ from django.utils.translation import gettext_lazy as _
 
 from chainmap.models import Enterprise, SubRegion
 from chainmap.models.enterprises import QUALIFICATIONS
+from chainmap.validators import normalize_credit_code, validate_credit_code
 
 REASON_MAX_LENGTH = 1000
+
+
+class CreditCodeField(forms.CharField):
+    """A unified social credit code as a person types it: normalized (full-width, spaces, case), then
+    checked by ``validate_credit_code``, so a malformed code says what is wrong with it (length,
+    characters, check character) before any lookup can call it unknown."""
+
+    default_validators = [validate_credit_code]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Unified social credit code"))
+        kwargs.setdefault("max_length", 40)  # as typed, with spaces; the validator names a wrong length
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return normalize_credit_code(text) if text else text
 
 
 class EnterpriseForm(forms.Form):

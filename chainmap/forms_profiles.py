@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from chainmap.models import CapabilityProfile, Placement, SupplyOffer, TechnologyNeed
+from chainmap.models import SEGMENT_ORDER, CapabilityProfile, Node, Placement, Segment, SupplyOffer, TechnologyNeed
 from chainmap.selectors_profiles import NodeOptions
 
 TRL_CHOICES = [(n, f"TRL {n}") for n in range(1, 10)]
@@ -35,8 +35,27 @@ class ServiceErrorsMixin:
             form.add_error(name if name in form.fields else None, errors)
 
 
+def node_choice_groups(options: NodeOptions) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The options' nodes as ``<optgroup>``s, one per chain and segment (上游 → 中游 → 下游), each option
+    "code · name", in map order: one query, whatever the number of nodes."""
+    rows = Node.objects.filter(pk__in=options.ids.values()).values_list(
+        "code", "name", "segment", "position", "chain_id", "chain__name", "chain__position", "chain__code"
+    )
+    ordered = sorted(
+        rows, key=lambda row: (row[6], row[7], row[4], SEGMENT_ORDER.get(row[2], len(SEGMENT_ORDER)), row[3], row[0])
+    )
+    groups: dict[tuple[int, str], tuple[str, list[tuple[str, str]]]] = {}
+    for code, name, segment, _position, chain_id, chain_name, _chain_position, _chain_code in ordered:
+        if (chain_id, segment) not in groups:
+            groups[(chain_id, segment)] = (f"{chain_name} · {Segment(segment).label}", [])
+        groups[(chain_id, segment)][1].append((code, f"{code} · {name}"))
+    return list(groups.values())
+
+
 class NodeField(forms.ChoiceField):
-    """A node of a chain map, chosen by code in a ``<select>`` grouped by chain; cleans to the node id."""
+    """A node of a chain map, chosen by code in a ``<select>`` grouped by chain and segment; cleans to the
+    node id. The groups are queried only when the select is rendered: a valid POST checks the code
+    against ``options.ids`` and needs no query of its own."""
 
     def __init__(self, *, options: NodeOptions | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Node"))
@@ -45,8 +64,17 @@ class NodeField(forms.ChoiceField):
 
     def set_options(self, options: NodeOptions | None) -> None:
         self.options = options
-        empty = [("", _("Choose a node"))]
-        self.choices = empty + (options.groups if options else [])
+        groups: list[Any] = []
+
+        def choices() -> list[Any]:
+            if options is not None and not groups:
+                groups.extend(node_choice_groups(options))
+            return [("", _("Choose a node")), *groups]
+
+        self.choices = choices
+
+    def valid_value(self, value: str) -> bool:
+        return self.options is not None and value in self.options.ids
 
     def clean(self, value: Any) -> int | None:
         code = super().clean(value)

@@ -25,25 +25,48 @@ def normalize_credit_code(value: str) -> str:
     return unicodedata.normalize("NFKC", value).replace(" ", "").strip().upper()
 
 
+def clean_credit_code(value: str) -> str:
+    """What a person typed → the stored code, or a ``ValidationError`` saying what is wrong with it.
+
+    Every place that takes a credit code from a person (forms, imports, API filters) goes through here,
+    so a malformed code is reported as malformed (length, characters, check character) and only a
+    well-formed code can be reported as unknown.
+    """
+    code = normalize_credit_code(value or "")
+    validate_credit_code(code)
+    return code
+
+
 def validate_credit_code(value: str) -> None:
     """Reject anything but an 18-character code in the code's alphabet with the right check character.
 
     Input is expected normalized (see ``normalize_credit_code``): lower case or full-width
-    characters are reported rather than silently accepted.
+    characters are reported rather than silently accepted. The check character is judged only
+    for a code of the right length and alphabet.
     """
+    problems: list[ValidationError] = []
     if len(value) != 18:
-        raise ValidationError(
-            _("A unified social credit code has 18 characters; this one has %(length)d."),
-            code="credit_code_length",
-            params={"length": len(value)},
+        problems.append(
+            ValidationError(
+                _("A unified social credit code has 18 characters; this one has %(length)d."),
+                code="credit_code_length",
+                params={"length": len(value)},
+            )
         )
     bad = sorted({char for char in value if char not in _VALUES})
     if bad:
-        raise ValidationError(
-            _("A credit code uses digits and upper-case letters except I, O, S, V, Z; found %(chars)s."),
-            code="credit_code_chars",
-            params={"chars": "".join(bad)},
+        problems.append(
+            ValidationError(
+                _("A credit code uses digits and upper-case letters except I, O, S, V, Z; found %(chars)s."),
+                code="credit_code_chars",
+                params={"chars": ", ".join(f"“{char}”" for char in bad)},
+            )
         )
+    # Both at once when both are wrong: "9111-0108…" is one character too long *because of* the dash.
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ValidationError(problems)
     expected = credit_code_check_char(value[:17])
     if value[17] != expected:
         raise ValidationError(

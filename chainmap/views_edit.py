@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from chainmap import permissions, roles
 from chainmap.exceptions import ConflictError
 from chainmap.forms_edit import DeleteForm, EdgeForm, NodeForm, RevertForm, ReviewForm, apply_service_errors
-from chainmap.models import Chain, ChangeProposal, Edge, Node
+from chainmap.models import Chain, ChangeProposal, Edge, Node, Segment
 from chainmap.models.proposals import ProposalStatus
 from chainmap.selectors_todo import proposals_to_review
 from chainmap.services import mapedit, proposals
@@ -73,16 +73,107 @@ def _conflict(request: HttpRequest, *, error: ConflictError, form: Any, what: st
 # --- nodes --------------------------------------------------------------------------------------
 
 
-def _node_changes(form: NodeForm, node: Node) -> dict[str, Any]:
+# Node form field → the model attribute (and service field) it edits.
+NODE_ATTRS = {
+    "name": "name",
+    "segment": "segment",
+    "parent": "parent_id",
+    "description": "description",
+    "key_technologies": "key_technologies",
+}
+
+
+def _node_values(form: NodeForm) -> dict[str, Any]:
+    """The valid form's values by model attribute, for the fields this form edits."""
     data = form.cleaned_data
-    changes: dict[str, Any] = {}
-    for field in ("name", "segment", "description", "key_technologies"):
-        if field in form.fields and data.get(field, "") != getattr(node, field):
-            changes[field] = data.get(field, "")
-    parent_id = data["parent"].pk if data.get("parent") else None
-    if parent_id != node.parent_id:
-        changes["parent_id"] = parent_id
-    return changes
+    values: dict[str, Any] = {}
+    for name, attr in NODE_ATTRS.items():
+        if name not in form.fields:
+            continue
+        if name == "parent":
+            values[attr] = data["parent"].pk if data.get("parent") else None
+        else:
+            values[attr] = data.get(name, "")
+    return values
+
+
+def _node_changes(form: NodeForm, node: Node) -> dict[str, Any]:
+    """What the form changes on ``node``; a conflict resolved as "keep theirs" changes nothing."""
+    kept = {NODE_ATTRS[name] for name in form.kept_theirs()}
+    return {
+        attr: value for attr, value in _node_values(form).items() if attr not in kept and value != getattr(node, attr)
+    }
+
+
+def _node_conflict(
+    request: HttpRequest, *, error: ConflictError, form: NodeForm, direct: bool, what: str, back: str
+) -> HttpResponse:
+    """The second of two concurrent edits of a node: a three-way merge, not a stale copy of the form.
+
+    The form shown is based on the current version: the fields this person changed since the version
+    they opened carry their value, the fields only the other person changed keep the other person's
+    value (so a resubmit cannot silently undo them), and a field both changed differently must be
+    resolved explicitly before the form saves.
+    """
+    current: Node = error.current
+    mine = _node_values(form)
+    attrs = list(mine)
+    base = mapedit.values_at_version(current, version=error.expected_version, fields=attrs)
+    for name in form.kept_theirs():  # resolved as "theirs" last time: not this person's change
+        attr = NODE_ATTRS[name]
+        mine[attr] = base[attr] if base is not None else getattr(current, attr)
+    theirs = {attr: getattr(current, attr) for attr in attrs}
+    merge = mapedit.merge_three_way(base=base, mine=mine, theirs=theirs)
+    field_of = {attr: name for name, attr in NODE_ATTRS.items()}
+    initial: dict[str, Any] = {field_of[attr]: value for attr, value in merge.values.items()}
+    initial.update({"reason": form.cleaned_data.get("reason", ""), "version": current.version})
+    merged_form = NodeForm(
+        initial=initial,
+        chain=current.chain,
+        node=current,
+        direct=direct,
+        conflicts=tuple(field_of[attr] for attr in merge.conflicts),
+    )
+    parent_ids = {values.get("parent_id") for values in (mine, theirs, base or {})} - {None}
+    parent_codes = dict(Node.objects.filter(pk__in=parent_ids).values_list("pk", "code")) if parent_ids else {}
+
+    def shown(attr: str, value: Any) -> str:
+        if attr == "parent_id":
+            return parent_codes.get(value, "") if value else ""
+        if attr == "segment":
+            return str(Segment(value).label) if value in Segment.values else str(value)
+        return str(value or "")
+
+    outcome = {
+        **{attr: "mine" for attr in merge.mine},
+        **{attr: "theirs" for attr in merge.theirs},
+        **{attr: "conflict" for attr in merge.conflicts},
+    }
+    rows = [
+        {
+            "field": form.fields[field_of[attr]].label,
+            "base": shown(attr, base[attr]) if base is not None else None,
+            "mine": shown(attr, mine[attr]),
+            "theirs": shown(attr, theirs[attr]),
+            "outcome": outcome[attr],
+        }
+        for attr in attrs
+        if attr in outcome
+    ]
+    return render(
+        request,
+        "chainmap/edit/conflict.html",
+        {
+            "error": error,
+            "form": merged_form,
+            "what": what,
+            "back": back,
+            "current": current,
+            "merge_rows": rows,
+            "merge": merge,
+        },
+        status=409,
+    )
 
 
 def _node_items(node: Node, changes: dict[str, Any], parent_code: str | None) -> list[dict[str, Any]]:
@@ -122,7 +213,6 @@ def node_edit(request: HttpRequest, code: str) -> HttpResponse:
             request, "chainmap/edit/node_form.html", {"form": form, "node": node, "chain": node.chain, "mode": mode}
         )
     form = NodeForm(request.POST, **init)
-    form._init_kwargs = init  # type: ignore[attr-defined]
     if form.is_valid():
         changes = _node_changes(form, node)
         try:
@@ -154,10 +244,11 @@ def node_edit(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 return _proposal_created(request, proposal)
         except ConflictError as error:
-            return _conflict(
+            return _node_conflict(
                 request,
                 error=error,
                 form=form,
+                direct=mode == DIRECT,
                 what=f"{node.code} {node.name}",
                 back=reverse("chainmap:node_detail", args=[node.code]),
             )

@@ -20,7 +20,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,7 +54,7 @@ from chainmap.models import (
 from chainmap.models.chains import EdgeKind, node_code_validator
 from chainmap.services import mapedit
 from chainmap.services.spreadsheets import SpreadsheetError, Table, read_table, unescape_cell
-from chainmap.validators import normalize_credit_code, validate_credit_code
+from chainmap.validators import clean_credit_code, normalize_credit_code
 
 CHAIN_KINDS = (ImportKind.NODES, ImportKind.EDGES, ImportKind.BOTTLENECKS)
 REGION_CODES = ("BJ", "TJ", "HE")
@@ -62,6 +62,7 @@ PROGRESS_EVERY = 25
 LIST_SPLIT = re.compile(r"[\s,，、;；]+")
 TRUE_WORDS = {"1", "y", "yes", "true", "是", "√", "✓", "x"}
 FALSE_WORDS = {"", "0", "n", "no", "false", "否"}
+T = TypeVar("T")
 
 
 # --- columns --------------------------------------------------------------------------------------
@@ -94,6 +95,49 @@ class RowError(Exception):
         self.column = column
         self.message = message
         super().__init__(message)
+
+
+class RowErrors(Exception):
+    """Every problem found in one row, so the preview lists them all rather than the first."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(error.message for error in errors))
+
+
+class RowCheck:
+    """Collects the cell errors of one row: each column is parsed even when an earlier one failed."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+
+    def __call__(self, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """``parse(*args, **kwargs)``, or None with its error kept."""
+        try:
+            return parse(*args, **kwargs)
+        except RowError as exc:
+            self.errors.append(exc)
+            return None
+
+    def put(self, into: dict[str, Any], key: str, parse: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """``into[key] = parse(...)`` when it parses (a parsed None is kept: it can mean "blank")."""
+        try:
+            into[key] = parse(*args, **kwargs)
+        except RowError as exc:
+            self.errors.append(exc)
+
+    def add(self, column: str | None, message: str) -> None:
+        self.errors.append(RowError(column, message))
+
+    def failed(self, *columns: str) -> bool:
+        """Whether any of these columns had an error (any column at all when none is named)."""
+        if not columns:
+            return bool(self.errors)
+        return any(error.column in columns for error in self.errors)
+
+    def done(self) -> None:
+        if self.errors:
+            raise RowErrors(self.errors)
 
 
 def _choice_words(choices: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
@@ -220,6 +264,13 @@ class Handler(ABC):
             )
         return value
 
+    def credit_code(self, cells: dict[str, str]) -> str:
+        """The row's credit code, normalized; a malformed one says how (never "unknown enterprise")."""
+        try:
+            return clean_credit_code(self.text(cells, "credit_code", required=True))
+        except ValidationError as exc:
+            raise RowError("credit_code", " ".join(exc.messages)) from None
+
     def chain_node(self, code: str, column: str) -> Node:
         code = code.strip().upper()
         node = Node.objects.filter(code=code).first()
@@ -312,41 +363,47 @@ class NodeHandler(Handler):
 
     def plan(self, cells: dict[str, str]) -> RowPlan:
         assert self.chain is not None
-        code = self.text(cells, "code", required=True).upper()
-        try:
-            node_code_validator(code)
-        except ValidationError as exc:
-            raise RowError("code", exc.messages[0]) from None
-        node = self.nodes.get(code) or Node.objects.filter(code=code).first()
-        if node is not None and node.chain_id != self.chain.pk:
-            raise RowError(
-                "code", _("Node %(code)s belongs to another chain (%(chain)s).") % {"code": code, "chain": node.chain}
-            )
+        check = RowCheck()
+        code = check(self._code, cells)
+        node = None
+        if code is not None:
+            node = self.nodes.get(code) or Node.objects.filter(code=code).first()
+            if node is not None and node.chain_id != self.chain.pk:
+                check.add(
+                    "code",
+                    _("Node %(code)s belongs to another chain (%(chain)s).") % {"code": code, "chain": node.chain},
+                )
         wanted: dict[str, Any] = {}
         if "name" in cells:
-            wanted["name"] = self.text(cells, "name", required=True)
+            check.put(wanted, "name", self.text, cells, "name", required=True)
         if "segment" in cells:
-            wanted["segment"] = _parse_choice(self.text(cells, "segment", required=True), Segment.choices, "segment")
+            segment = check(self.text, cells, "segment", required=True)
+            if segment is not None:
+                check.put(wanted, "segment", _parse_choice, segment, Segment.choices, "segment")
         if "parent" in cells:
             parent_code = cells["parent"].upper()
             if not parent_code:
                 wanted["parent_id"] = None
             elif parent_code == code:
-                raise RowError("parent", _("A node cannot be its own parent."))
+                check.add("parent", _("A node cannot be its own parent."))
             else:
-                wanted["parent_id"] = self.chain_node(parent_code, "parent").pk
+                parent = check(self.chain_node, parent_code, "parent")
+                if parent is not None:
+                    wanted["parent_id"] = parent.pk
         for key in ("description", "key_technologies"):
             if key in cells:
-                wanted[key] = self.text(cells, key)
-        levels = {
-            region: _parse_choice(cells[column], Level.choices, column)
-            for region, column in LEVEL_COLUMNS.items()
-            if cells.get(column)
-        }
-        if node is None:
+                check.put(wanted, key, self.text, cells, key)
+        levels: dict[str, Any] = {}
+        for region, column in LEVEL_COLUMNS.items():
+            if cells.get(column):
+                check.put(levels, region, _parse_choice, cells[column], Level.choices, column)
+        if code is not None and node is None:
             for key in ("name", "segment"):
-                if key not in wanted:
-                    raise RowError(key, _("This column is required for a new row."))
+                if key not in cells:
+                    check.add(key, _("This column is required for a new row."))
+        check.done()
+        assert code is not None
+        if node is None:
             return RowPlan(
                 key=code,
                 action="create",
@@ -382,6 +439,14 @@ class NodeHandler(Handler):
             changes=shown,
             write=lambda: self._update(node, {key: after for key, _before, after in changes}, levels),
         )
+
+    def _code(self, cells: dict[str, str]) -> str:
+        code = self.text(cells, "code", required=True).upper()
+        try:
+            node_code_validator(code)
+        except ValidationError as exc:
+            raise RowError("code", exc.messages[0]) from None
+        return code
 
     @staticmethod
     def _column_of(key: str) -> str:
@@ -489,16 +554,19 @@ class EdgeHandler(Handler):
 
     def plan(self, cells: dict[str, str]) -> RowPlan:
         assert self.chain is not None
-        source = self.chain_node(self.text(cells, "source", required=True), "source")
-        target = self.chain_node(self.text(cells, "target", required=True), "target")
-        if source.pk == target.pk:
-            raise RowError("target", _("An edge cannot join a node to itself."))
-        key = f"{source.code} → {target.code}"
+        check = RowCheck()
+        source = check(lambda: self.chain_node(self.text(cells, "source", required=True), "source"))
+        target = check(lambda: self.chain_node(self.text(cells, "target", required=True), "target"))
+        if source is not None and target is not None and source.pk == target.pk:
+            check.add("target", _("An edge cannot join a node to itself."))
         wanted: dict[str, Any] = {}
         if cells.get("kind"):
-            wanted["kind"] = _parse_choice(cells["kind"], EdgeKind.choices, "kind")
+            check.put(wanted, "kind", _parse_choice, cells["kind"], EdgeKind.choices, "kind")
         if "note" in cells:
-            wanted["note"] = self.text(cells, "note")
+            check.put(wanted, "note", self.text, cells, "note")
+        check.done()
+        assert source is not None and target is not None
+        key = f"{source.code} → {target.code}"
         edge = self.edges.get((source.pk, target.pk))
         if edge is None:
             return RowPlan(key=key, action="create", write=lambda: self._create(source, target, wanted))
@@ -574,7 +642,7 @@ class EnterpriseHandler(Handler):
             "credit_code",
             "统一社会信用代码",
             ("credit code", "unified social credit code", "信用代码"),
-            18,
+            40,  # not 18: spaces are dropped first, then the validator names a wrong length itself
             natural_key=True,
         ),
         Column("name", "企业名称", ("name", "enterprise", "enterprise name", "名称"), _max(Enterprise, "name")),
@@ -601,51 +669,38 @@ class EnterpriseHandler(Handler):
         return rows
 
     def plan(self, cells: dict[str, str]) -> RowPlan:
-        code = normalize_credit_code(self.text(cells, "credit_code", required=True))
-        try:
-            validate_credit_code(code)
-        except ValidationError as exc:
-            raise RowError("credit_code", exc.messages[0]) from None
-        enterprise = self.existing.get(code)
+        check = RowCheck()
+        code = check(self.credit_code, cells)
+        enterprise = self.existing.get(code) if code is not None else None
         wanted: dict[str, Any] = {}
         if "name" in cells:
-            wanted["name"] = self.text(cells, "name", required=True)
-        region = None
+            check.put(wanted, "name", self.text, cells, "name", required=True)
         if "region" in cells:
-            region = _parse_region(self.text(cells, "region", required=True), self.regions, "region")
-            wanted["region_id"] = region.pk
+            region = check(lambda: _parse_region(self.text(cells, "region", required=True), self.regions, "region"))
+            if region is not None:
+                wanted["region_id"] = region.pk
         region_id = wanted.get("region_id", enterprise.region_id if enterprise else None)
-        if "subregion" in cells:
-            name = self.text(cells, "subregion")
-            if not name:
-                wanted["subregion_id"] = None
-            else:
-                sub = self.subregions.get((region_id, normalize_header(name)))
-                if sub is None:
-                    raise RowError("subregion", _("Unknown sub-region “%(name)s” in this region.") % {"name": name})
-                wanted["subregion_id"] = sub.pk
+        if "subregion" in cells and not check.failed("region"):
+            check.put(wanted, "subregion_id", self._subregion, cells, region_id)
         for key in QUALIFICATIONS:
             if key in cells:
-                wanted[key] = _parse_flag(cells[key], key)
+                check.put(wanted, key, _parse_flag, cells[key], key)
         if cells.get("size"):
-            wanted["size"] = _parse_choice(cells["size"], Enterprise.Size.choices, "size")
+            check.put(wanted, "size", _parse_choice, cells["size"], Enterprise.Size.choices, "size")
         hide_contacts = enterprise is not None and not permissions.can_view_enterprise_contacts(
             user=self.user, enterprise=enterprise
         )
         for key in CONTACT_FIELDS:
             if key not in cells or (hide_contacts and not cells[key]):
                 continue  # contacts the uploader may not see were exported blank: blank means "as is"
-            value = self.text(cells, key)
-            if key == "contact_email" and value:
-                try:
-                    EmailValidator()(value)
-                except ValidationError:
-                    raise RowError(key, _("Enter a valid email address.")) from None
-            wanted[key] = value
+            check.put(wanted, key, self._contact, cells, key)
+        if code is not None and enterprise is None:
+            for key in ("name", "region"):
+                if key not in cells:
+                    check.add(key, _("This column is required for a new row."))
+        check.done()
+        assert code is not None
         if enterprise is None:
-            for key in ("name", "region_id"):
-                if key not in wanted:
-                    raise RowError(key.removesuffix("_id"), _("This column is required for a new row."))
             if not _may_write_region(self.user, region_id):
                 raise RowError("region", _("You may import only enterprises of your own region."))
             return RowPlan(
@@ -668,6 +723,24 @@ class EnterpriseHandler(Handler):
             changes=shown,
             write=lambda: self._save(enterprise, code, {key: after for key, _before, after in changes}),
         )
+
+    def _subregion(self, cells: dict[str, str], region_id: int | None) -> int | None:
+        name = self.text(cells, "subregion")
+        if not name:
+            return None
+        sub = self.subregions.get((region_id, normalize_header(name)))
+        if sub is None:
+            raise RowError("subregion", _("Unknown sub-region “%(name)s” in this region.") % {"name": name})
+        return sub.pk
+
+    def _contact(self, cells: dict[str, str], key: str) -> str:
+        value = self.text(cells, key)
+        if key == "contact_email" and value:
+            try:
+                EmailValidator()(value)
+            except ValidationError:
+                raise RowError(key, _("Enter a valid email address.")) from None
+        return value
 
     def _shown(self, key: str, value: Any) -> str:
         if value is None:
@@ -723,7 +796,7 @@ class PlacementHandler(Handler):
             "credit_code",
             "统一社会信用代码",
             ("credit code", "unified social credit code", "信用代码"),
-            18,
+            40,  # not 18: spaces are dropped first, then the validator names a wrong length itself
             natural_key=True,
         ),
         Column("node", "节点编码", ("node", "node code", "编码"), 40, natural_key=True),
@@ -741,26 +814,24 @@ class PlacementHandler(Handler):
         return rows
 
     def plan(self, cells: dict[str, str]) -> RowPlan:
-        code = normalize_credit_code(self.text(cells, "credit_code", required=True))
-        try:
-            validate_credit_code(code)
-        except ValidationError as exc:
-            raise RowError("credit_code", exc.messages[0]) from None
-        enterprise = self.enterprises.get(code)
-        if enterprise is None:
-            raise RowError("credit_code", _("No enterprise has the credit code %(code)s.") % {"code": code})
-        node = self.chain_node(self.text(cells, "node", required=True), "node")
-        role = (
-            _parse_choice(cells["role"], Placement.Role.choices, "role")
-            if cells.get("role")
-            else Placement.Role.PRODUCT
-        )
-        key = f"{code} @ {node.code} ({role})"
+        check = RowCheck()
+        code = check(self.credit_code, cells)
+        enterprise = self.enterprises.get(code) if code is not None else None
+        if code is not None and enterprise is None:
+            # Only a well-formed code can be unknown: a malformed one was reported as such above.
+            check.add("credit_code", _("No enterprise has the credit code %(code)s.") % {"code": code})
+        node = check(lambda: self.chain_node(self.text(cells, "node", required=True), "node"))
+        role = Placement.Role.PRODUCT
+        if cells.get("role"):
+            role = check(_parse_choice, cells["role"], Placement.Role.choices, "role")
         wanted: dict[str, Any] = {}
         if "evidence" in cells:
-            wanted["evidence"] = self.text(cells, "evidence")
+            check.put(wanted, "evidence", self.text, cells, "evidence")
         if cells.get("status"):
-            wanted["status"] = _parse_choice(cells["status"], Placement.Status.choices, "status")
+            check.put(wanted, "status", _parse_choice, cells["status"], Placement.Status.choices, "status")
+        check.done()
+        assert enterprise is not None and node is not None and role is not None
+        key = f"{code} @ {node.code} ({role})"
         placement = self.existing.get((enterprise.pk, node.pk, role))
         current = {"evidence": placement.evidence, "status": placement.status} if placement else None
         if current is not None and not _diff(current, wanted):
@@ -857,52 +928,51 @@ class BottleneckHandler(Handler):
 
     def plan(self, cells: dict[str, str]) -> RowPlan:
         assert self.chain is not None
-        code = self.text(cells, "code", required=True)
-        bottleneck = self.existing.get(code)
+        check = RowCheck()
+        code = check(self.text, cells, "code", required=True)
+        bottleneck = self.existing.get(code) if code is not None else None
         if bottleneck is not None and bottleneck.chain_id != self.chain.pk:
-            raise RowError("code", _("Bottleneck %(code)s belongs to another chain.") % {"code": code})
+            check.add("code", _("Bottleneck %(code)s belongs to another chain.") % {"code": code})
         if cells.get("chain"):
-            words = {
-                normalize_header(self.chain.code),
-                normalize_header(self.chain.name),
-                normalize_header(self.chain.slug),
-            }
-            if self.chain.name_en:
-                words.add(normalize_header(self.chain.name_en))
-            if normalize_header(cells["chain"]) not in words:
-                raise RowError(
-                    "chain", _("This file imports into the chain %(chain)s only.") % {"chain": self.chain.name}
-                )
+            check(self._same_chain, cells["chain"])
         wanted: dict[str, Any] = {}
         if "title" in cells:
-            wanted["title"] = self.text(cells, "title", required=True)
+            check.put(wanted, "title", self.text, cells, "title", required=True)
         if "description" in cells:
-            wanted["description"] = self.text(cells, "description")
+            check.put(wanted, "description", self.text, cells, "description")
         if "nodes" in cells:
             node_codes = [c for c in LIST_SPLIT.split(cells["nodes"].upper()) if c]
-            wanted["node_ids"] = sorted({self.chain_node(c, "nodes").pk for c in node_codes})
+            nodes = [check(self.chain_node, c, "nodes") for c in node_codes]
+            wanted["node_ids"] = sorted({node.pk for node in nodes if node is not None})
         raised_by = None
         if cells.get("raised_by"):
-            raised_by = _parse_region(cells["raised_by"], self.regions, "raised_by")
+            raised_by = check(_parse_region, cells["raised_by"], self.regions, "raised_by")
         if cells.get("severity"):
-            wanted["severity"] = int(_parse_choice(cells["severity"], Bottleneck.Severity.choices, "severity"))
-        if "mechanism" in cells:
-            wanted["mechanism"] = (
-                _parse_choice(cells["mechanism"], Mechanism.choices, "mechanism") if cells["mechanism"] else ""
-            )
+            severity = check(_parse_choice, cells["severity"], Bottleneck.Severity.choices, "severity")
+            if severity is not None:
+                wanted["severity"] = int(severity)
+        if cells.get("mechanism"):
+            check.put(wanted, "mechanism", _parse_choice, cells["mechanism"], Mechanism.choices, "mechanism")
+        elif "mechanism" in cells:
+            wanted["mechanism"] = ""
         if cells.get("status"):
-            wanted["status"] = _parse_choice(cells["status"], BottleneckStatus.choices, "status")
+            check.put(wanted, "status", _parse_choice, cells["status"], BottleneckStatus.choices, "status")
         if "target_date" in cells:
-            wanted["target_date"] = _parse_date(cells["target_date"], "target_date")
-        status = wanted.get("status", bottleneck.status if bottleneck else BottleneckStatus.COLLECTED)
-        mechanism = wanted.get("mechanism", bottleneck.mechanism if bottleneck else "")
-        if status not in (BottleneckStatus.COLLECTED, BottleneckStatus.PUBLISHED) and not mechanism:
-            raise RowError("mechanism", _("Say how the bottleneck is attacked before it is taken."))
+            check.put(wanted, "target_date", _parse_date, cells["target_date"], "target_date")
+        if not check.failed("status", "mechanism"):
+            status = wanted.get("status", bottleneck.status if bottleneck else BottleneckStatus.COLLECTED)
+            mechanism = wanted.get("mechanism", bottleneck.mechanism if bottleneck else "")
+            if status not in (BottleneckStatus.COLLECTED, BottleneckStatus.PUBLISHED) and not mechanism:
+                check.add("mechanism", _("Say how the bottleneck is attacked before it is taken."))
+        if code is not None and bottleneck is None:
+            if "title" not in cells:
+                check.add("title", _("This column is required for a new row."))
+            if not cells.get("raised_by"):
+                check.add("raised_by", _("This column is required for a new row."))
+        check.done()
+        assert code is not None
         if bottleneck is None:
-            if "title" not in wanted:
-                raise RowError("title", _("This column is required for a new row."))
-            if raised_by is None:
-                raise RowError("raised_by", _("This column is required for a new row."))
+            assert raised_by is not None
             return RowPlan(
                 key=code, action="create", label=wanted["title"], write=lambda: self._create(code, raised_by, wanted)
             )
@@ -930,6 +1000,13 @@ class BottleneckHandler(Handler):
             changes=shown,
             write=lambda: self._update(bottleneck, {key: after for key, _before, after in changes}),
         )
+
+    def _same_chain(self, value: str) -> None:
+        assert self.chain is not None
+        names = (self.chain.code, self.chain.name, self.chain.slug, self.chain.name_en)
+        words = {normalize_header(name) for name in names if name}
+        if normalize_header(value) not in words:
+            raise RowError("chain", _("This file imports into the chain %(chain)s only.") % {"chain": self.chain.name})
 
     @staticmethod
     def _column_of(key: str) -> str:
@@ -1089,6 +1166,8 @@ def _run(job: ImportJob, *, commit: bool) -> Outcome:
                     seen[plan.key] = number
                     if plan.write is not None:
                         plan.write()
+            except RowErrors as exc:
+                row_errors.extend(_error(number, e.column, e.message, handler_class) for e in exc.errors)
             except RowError as exc:
                 row_errors.append(_error(number, exc.column, exc.message, handler_class))
             except ValidationError as exc:

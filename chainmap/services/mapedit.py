@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,6 +94,55 @@ def change_summary(obj: models.Model, *, since_version: int) -> list[dict[str, A
             }
         )
     return changes
+
+
+def values_at_version(obj: models.Model, *, version: int, fields: Iterable[str]) -> dict[str, Any] | None:
+    """The fields of ``obj`` as saved at ``version``, from its history (None when that version is not kept)."""
+    record = obj.history.filter(version=version).order_by("-history_date").first()  # type: ignore[attr-defined]
+    if record is None:
+        return None
+    return {name: getattr(record, name) for name in fields}
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A three-way merge of one person's form against the version someone else saved meanwhile.
+
+    ``values`` is what the form should hold now, field by field: the other person's value where only
+    they changed it (``theirs``), this person's where only they did (``mine``), this person's value
+    again where both changed it differently (``conflicts``: to be resolved explicitly).
+    """
+
+    values: dict[str, Any]
+    mine: tuple[str, ...]
+    theirs: tuple[str, ...]
+    conflicts: tuple[str, ...]
+
+
+def merge_three_way(*, base: dict[str, Any] | None, mine: dict[str, Any], theirs: dict[str, Any]) -> Merge:
+    """Merge ``mine`` (the form, edited from ``base``) with ``theirs`` (the current version).
+
+    Without a base (its history is gone) nothing can be told apart: every field the two disagree on
+    is a conflict, so nothing is silently undone either way.
+    """
+    values: dict[str, Any] = {}
+    kept_mine: list[str] = []
+    kept_theirs: list[str] = []
+    conflicts: list[str] = []
+    for name, my_value in mine.items():
+        their_value = theirs[name]
+        if my_value == their_value:
+            values[name] = their_value
+        elif base is not None and my_value == base[name]:
+            values[name] = their_value
+            kept_theirs.append(name)
+        elif base is not None and their_value == base[name]:
+            values[name] = my_value
+            kept_mine.append(name)
+        else:
+            values[name] = my_value
+            conflicts.append(name)
+    return Merge(values=values, mine=tuple(kept_mine), theirs=tuple(kept_theirs), conflicts=tuple(conflicts))
 
 
 def _check_version(obj: Any, expected_version: int | None) -> None:

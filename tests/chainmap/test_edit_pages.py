@@ -3,6 +3,8 @@ the conflict page, and the newcomer's walk-through (Tianjin proposes, Beijing ap
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -276,3 +278,153 @@ def test_the_dashboard_to_do_lists_proposals_for_the_leader_not_the_author(
     author = client_for(tj_official).get("/").content.decode()
     assert f"/proposals/{proposal.pk}/" in leader
     assert f'href="/proposals/{proposal.pk}/"' not in author
+
+
+# --- the conflict page: a three-way merge, so a resubmit undoes nobody's field ---------------------
+
+
+class _FormValues(HTMLParser):
+    """What a browser would post from the page's (last) POST form: inputs, textareas, selected options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self.radios: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {key: value or "" for key, value in attrs}
+        if tag == "form" and a.get("method") == "post":
+            self.values, self.radios = {}, {}
+        elif tag == "input" and a.get("name") and a["name"] != "csrfmiddlewaretoken":
+            if a.get("type") == "radio":
+                self.radios.setdefault(a["name"], []).append(a.get("value", ""))
+                if "checked" in a:
+                    self.values[a["name"]] = a.get("value", "")
+            elif a.get("type") != "checkbox" or "checked" in a:
+                self.values[a["name"]] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values[a["name"]] = ""
+        elif tag == "select":
+            self._select = a["name"]
+            self.values.setdefault(a["name"], "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def form_values(response) -> _FormValues:
+    parser = _FormValues()
+    parser.feed(response.content.decode())
+    # Django renders a textarea's value after a newline it drops again when reading the POST.
+    parser.values = {key: value.removeprefix("\n") for key, value in parser.values.items()}
+    return parser
+
+
+def test_a_resubmit_from_the_conflict_page_keeps_the_other_persons_field(
+    chain_map, client_for, bj_official, joint_office
+):
+    alice, bob = client_for(joint_office), client_for(bj_official)
+    opened_by_alice = form_values(alice.get("/nodes/H2-UP-01/edit/")).values
+    opened_by_bob = form_values(bob.get("/nodes/H2-UP-01/edit/")).values
+    assert opened_by_alice["version"] == opened_by_bob["version"] == "1"
+
+    # A changes the description (field X) and saves first.
+    saved = alice.post(
+        "/nodes/H2-UP-01/edit/", {**opened_by_alice, "description": "碱性与PEM电解", "reason": "补充说明"}
+    )
+    assert saved.status_code == 302
+    # B changes the name (field Y) on the form still holding the old description.
+    conflict = bob.post("/nodes/H2-UP-01/edit/", {**opened_by_bob, "name": "电解水制氢", "reason": "北京口径"})
+    assert conflict.status_code == 409
+    page = form_values(conflict)
+    assert page.values["version"] == "2"
+    assert page.values["name"] == "电解水制氢"  # B's change, kept
+    assert page.values["description"] == "碱性与PEM电解"  # A's change, no longer B's stale copy
+    assert page.radios == {}  # nothing was changed by both
+
+    # B resubmits the conflict page exactly as shown.
+    resubmitted = bob.post("/nodes/H2-UP-01/edit/", page.values)
+    assert resubmitted.status_code == 302
+    chain_map.up.refresh_from_db()
+    assert (chain_map.up.description, chain_map.up.name, chain_map.up.version) == ("碱性与PEM电解", "电解水制氢", 3)
+    assert chain_map.up.history.first().history_change_reason == "北京口径"
+
+
+def test_a_field_both_changed_differently_must_be_resolved_on_the_conflict_page(
+    chain_map, client_for, bj_official, joint_office
+):
+    alice, bob = client_for(joint_office), client_for(bj_official)
+    opened_by_bob = form_values(bob.get("/nodes/H2-UP-01/edit/")).values
+    opened_by_alice = form_values(alice.get("/nodes/H2-UP-01/edit/")).values
+    alice.post("/nodes/H2-UP-01/edit/", {**opened_by_alice, "name": "绿氢制备", "reason": "联合办统一口径"})
+    conflict = bob.post(
+        "/nodes/H2-UP-01/edit/",
+        {**opened_by_bob, "name": "电解水制氢", "key_technologies": "PEM电解槽", "reason": "北京口径"},
+    )
+    assert conflict.status_code == 409
+    page = form_values(conflict)
+    assert page.radios == {"resolve_name": ["theirs", "mine"]}
+    assert "resolve_name" not in page.values  # no answer chosen for B
+    assert page.values["key_technologies"] == "PEM电解槽"
+    body = conflict.content.decode()
+    assert "绿氢制备" in body and "电解水制氢" in body
+
+    # Resubmitting without choosing writes nothing.
+    unresolved = bob.post("/nodes/H2-UP-01/edit/", page.values)
+    assert unresolved.status_code == 400
+    assert "resolve_name" in unresolved.context["form"].errors
+    chain_map.up.refresh_from_db()
+    assert (chain_map.up.name, chain_map.up.key_technologies, chain_map.up.version) == ("绿氢制备", "", 2)
+
+    # Keeping the other person's name still saves B's own other change.
+    kept = bob.post("/nodes/H2-UP-01/edit/", {**form_values(unresolved).values, "resolve_name": "theirs"})
+    assert kept.status_code == 302
+    chain_map.up.refresh_from_db()
+    assert (chain_map.up.name, chain_map.up.key_technologies, chain_map.up.version) == ("绿氢制备", "PEM电解槽", 3)
+
+
+def test_choosing_my_value_for_a_field_both_changed_saves_it(chain_map, client_for, bj_official, joint_office):
+    alice, bob = client_for(joint_office), client_for(bj_official)
+    opened = form_values(bob.get("/nodes/H2-UP-01/edit/")).values
+    alice.post("/nodes/H2-UP-01/edit/", {**opened, "segment": "mid", "reason": "联合办调整环节"})
+    conflict = bob.post("/nodes/H2-UP-01/edit/", {**opened, "segment": "down", "reason": "北京口径"})
+    page = form_values(conflict)
+    assert page.radios == {"resolve_segment": ["theirs", "mine"]}
+    assert page.values["segment"] == "down"
+    assert bob.post("/nodes/H2-UP-01/edit/", {**page.values, "resolve_segment": "mine"}).status_code == 302
+    chain_map.up.refresh_from_db()
+    assert (chain_map.up.segment, chain_map.up.version) == ("down", 3)
+
+
+def test_a_stale_resubmit_after_a_third_save_is_merged_again(
+    chain_map, client_for, bj_official, joint_office, tj_official
+):
+    alice, bob = client_for(joint_office), client_for(bj_official)
+    opened = form_values(bob.get("/nodes/H2-UP-01/edit/")).values
+    alice.post("/nodes/H2-UP-01/edit/", {**opened, "description": "甲", "reason": "一"})
+    page = form_values(bob.post("/nodes/H2-UP-01/edit/", {**opened, "name": "电解水制氢", "reason": "二"}))
+    # Someone else saves once more while B looks at the conflict page.
+    alice.post("/nodes/H2-UP-01/edit/", {**page.values, "name": "制氢", "key_technologies": "乙", "reason": "三"})
+    again = bob.post("/nodes/H2-UP-01/edit/", page.values)
+    assert again.status_code == 409
+    final = form_values(again)
+    assert (final.values["version"], final.values["key_technologies"], final.values["name"]) == (
+        "3",
+        "乙",
+        "电解水制氢",
+    )
+    assert bob.post("/nodes/H2-UP-01/edit/", final.values).status_code == 302
+    chain_map.up.refresh_from_db()
+    assert (chain_map.up.name, chain_map.up.description, chain_map.up.key_technologies) == ("电解水制氢", "甲", "乙")

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -668,3 +669,110 @@ def test_imports_list_page_runs_a_constant_number_of_queries(chain, joint_office
 
 def test_export_writes_csv_that_excel_reads_as_utf8():
     assert write_csv(["名称"], [["=x"]]).startswith(b"\xef\xbb\xbf")
+
+
+# --- every error of a row; credit codes that are malformed, not unknown ------------------------------
+
+
+def _wrong_check(code: str) -> str:
+    return code[:17] + ("0" if code[17] != "0" else "1")
+
+
+def test_the_preview_lists_every_error_of_a_row_each_naming_its_column(regions, joint_office, client_for):
+    code = f.make_credit_code(21)
+    rows = [
+        [f.make_credit_code(22), "乙公司", "BJ", "", "是", "小型"],  # fine
+        [_wrong_check(code), "甲公司", "火星", "", "也许", "巨大"],  # four bad cells
+    ]
+    job = upload(joint_office, "enterprises", csv_bytes(ENTERPRISE_HEADERS, rows))
+    assert [column for column, _message in errors_at(job, 3)] == ["统一社会信用代码", "地区", "高新技术企业", "规模"]
+    assert errors_at(job, 2) == []
+    assert job.preview["counts"]["error"] == 1
+    page = client_for(joint_office).get(f"/imports/{job.pk}/").content.decode()
+    for _column, message in errors_at(job, 3):
+        assert escape(message) in page
+    assert page.count('<td class="num">3</td>') == 4
+    assert f"/imports/{job.pk}/apply/" not in page
+
+
+def test_every_error_of_a_node_row_is_listed_and_nothing_can_be_applied(chain, joint_office):
+    rows = [
+        ["H2-UP-03", "新节点", "上游", "", "", ""],  # fine on its own
+        ["H2-UP-09", "", "左游", "H2-XX-99", "", ""],  # name blank, bad segment, unknown parent
+    ]
+    job = upload(joint_office, "nodes", xlsx(NODE_HEADERS, rows), chain=chain)
+    assert [column for column, _message in errors_at(job, 3)] == ["名称", "环节", "上级编码"]
+    assert "H2-XX-99" in errors_at(job, 3)[2][1]
+    with pytest.raises(ValidationError):
+        apply(job, joint_office)
+    assert not m.Node.objects.filter(code__in=["H2-UP-03", "H2-UP-09"]).exists()
+
+
+def test_every_error_of_a_placement_and_a_bottleneck_row_is_listed(chain, joint_office):
+    placements = upload(
+        joint_office,
+        "placements",
+        csv_bytes(
+            ["统一社会信用代码", "节点编码", "角色", "依据", "状态"], [["123", "H2-UP-99", "魔法", "", "半确认"]]
+        ),
+        chain=chain,
+    )
+    assert [column for column, _message in errors_at(placements, 2)] == ["统一社会信用代码", "节点编码", "角色", "状态"]
+    headers = ["卡点编码", "产业链", "节点编码", "标题", "提出地区", "严重程度", "攻关机制", "状态", "目标日期"]
+    row = ["H2-KD-11", "NEV", "H2-UP-01、H2-UP-98、H2-UP-99", "", "火星", "9", "", "", "明年"]
+    bottlenecks = upload(joint_office, "bottlenecks", csv_bytes(headers, [row]), chain=chain)
+    assert [column for column, _message in errors_at(bottlenecks, 2)] == [
+        "产业链",
+        "标题",
+        "节点编码",
+        "节点编码",
+        "提出地区",
+        "严重程度",
+        "目标日期",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("91110108551385082", "17"),  # one short
+        ("9111-0108551385082Q", "“-”"),  # a separator: too long because of it, and the dash is named
+        ("9111010855138508OQ", "“O”"),  # a letter the code never uses
+        ("91110108551385082A", "Q"),  # wrong check character: the right one is named
+    ],
+)
+def test_a_malformed_credit_code_in_a_placement_file_says_what_is_wrong(chain, joint_office, code, says):
+    enterprise = f.EnterpriseFactory(credit_code="91110108551385082Q")
+    job = upload(
+        joint_office,
+        "placements",
+        csv_bytes(["统一社会信用代码", "节点编码", "角色"], [[code, "H2-UP-01", "产品"]]),
+        chain=chain,
+    )
+    [(column, message)] = errors_at(job, 2)
+    assert column == "统一社会信用代码"
+    assert says in message
+    assert enterprise.credit_code not in message  # not "no enterprise has the credit code …"
+    assert "没有" not in message
+
+
+def test_only_a_well_formed_credit_code_that_does_not_exist_is_unknown(chain, joint_office):
+    code = f.make_credit_code(31)
+    job = upload(
+        joint_office,
+        "placements",
+        csv_bytes(["统一社会信用代码", "节点编码", "角色"], [[code, "H2-UP-01", "产品"]]),
+        chain=chain,
+    )
+    assert errors_at(job, 2) == [("统一社会信用代码", f"没有统一社会信用代码为 {code} 的企业。")]
+
+
+def test_a_credit_code_typed_with_spaces_and_full_width_digits_is_read_as_the_code(regions, joint_office):
+    code = f.make_credit_code(32)
+    typed = " ".join(code[i : i + 4] for i in range(0, 18, 4)).replace("9", "９")  # 22 characters as typed
+    job = apply(
+        upload(joint_office, "enterprises", csv_bytes(ENTERPRISE_HEADERS, [[typed, "丙公司", "BJ", "", "", ""]])),
+        joint_office,
+    )
+    assert job.errors == []
+    assert m.Enterprise.objects.filter(credit_code=code, name="丙公司").exists()

@@ -182,3 +182,39 @@ def test_taking_a_bottleneck_without_a_mechanism_is_refused(chain_map, bj_offici
             changes={"status": "taken"},
         )
     assert "mechanism" in error.value.message_dict
+
+
+# --- three-way merge of a conflicting edit ------------------------------------------------------------
+
+
+def test_merge_keeps_each_persons_own_changes_and_flags_fields_both_changed_differently():
+    base = {"name": "制氢", "segment": "up", "description": "", "key_technologies": ""}
+    theirs = {"name": "绿氢制备", "segment": "mid", "description": "甲", "key_technologies": ""}
+    mine = {"name": "电解水制氢", "segment": "mid", "description": "", "key_technologies": "乙"}
+    merge = mapedit.merge_three_way(base=base, mine=mine, theirs=theirs)
+    assert merge.values == {"name": "电解水制氢", "segment": "mid", "description": "甲", "key_technologies": "乙"}
+    assert (merge.mine, merge.theirs, merge.conflicts) == (("key_technologies",), ("description",), ("name",))
+
+
+def test_merge_without_a_base_calls_every_disagreement_a_conflict():
+    merge = mapedit.merge_three_way(
+        base=None, mine={"name": "乙", "segment": "up"}, theirs={"name": "甲", "segment": "up"}
+    )
+    assert (merge.values, merge.mine, merge.theirs, merge.conflicts) == (
+        {"name": "乙", "segment": "up"},
+        (),
+        (),
+        ("name",),
+    )
+
+
+def test_values_at_version_reads_the_history(chain_map, bj_official):
+    node = mapedit.node_update(
+        node_id=chain_map.up.pk, user=bj_official, reason="改名", expected_version=1, changes={"name": "绿氢制备"}
+    )
+    assert mapedit.values_at_version(node, version=1, fields=["name", "parent_id"]) == {
+        "name": "制氢",
+        "parent_id": None,
+    }
+    assert mapedit.values_at_version(node, version=2, fields=["name"]) == {"name": "绿氢制备"}
+    assert mapedit.values_at_version(node, version=9, fields=["name"]) is None

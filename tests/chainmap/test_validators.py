@@ -3,7 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from chainmap.validators import credit_code_check_char, normalize_credit_code, validate_credit_code
+from chainmap.forms_enterprises import CreditCodeField
+from chainmap.validators import clean_credit_code, credit_code_check_char, normalize_credit_code, validate_credit_code
 
 VALID = ["91350100M000100Y43", "91110108551385082Q", "91110000600001760P"]
 
@@ -62,3 +63,62 @@ def test_model_field_runs_the_validator(db) -> None:
     with pytest.raises(ValidationError) as excinfo:
         enterprise.full_clean(exclude=["region"])
     assert "credit_code" in excinfo.value.message_dict
+
+
+# --- one validator, reused wherever a person types a code ----------------------------------------------
+
+
+def test_disallowed_characters_are_each_named():
+    with pytest.raises(ValidationError) as excinfo:
+        validate_credit_code("9135010OM000100Y4I")
+    assert excinfo.value.code == "credit_code_chars"
+    assert excinfo.value.params == {"chars": "“I”, “O”"}
+
+
+def test_a_wrong_length_caused_by_a_separator_names_both_problems():
+    with pytest.raises(ValidationError) as excinfo:
+        validate_credit_code("9111-0108551385082Q")
+    assert [error.code for error in excinfo.value.error_list] == ["credit_code_length", "credit_code_chars"]
+    assert [error.params for error in excinfo.value.error_list] == [{"length": 19}, {"chars": "“-”"}]
+
+
+def test_clean_credit_code_normalizes_then_validates():
+    assert clean_credit_code(" 9111 0108 5513 8508 2q ") == "91110108551385082Q"
+    with pytest.raises(ValidationError) as excinfo:
+        clean_credit_code("91110108551385082A")
+    assert excinfo.value.params == {"expected": "Q"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("91110108551385082", "credit_code_length"),
+        ("91110108551385082A", "credit_code_check"),
+        ("9111010855138508ZQ", "credit_code_chars"),
+    ],
+)
+def test_the_credit_code_form_field_says_what_is_wrong(typed, code):
+    field = CreditCodeField()
+    with pytest.raises(ValidationError) as excinfo:
+        field.clean(typed)
+    assert [error.code for error in excinfo.value.error_list] == [code]
+    assert field.clean("９１１１０１０８５５１３８５０８２ｑ") == "91110108551385082Q"
+    assert CreditCodeField(required=False).clean("") == ""
+
+
+def test_the_api_credit_code_filter_answers_400_for_a_malformed_code(db, joint_office):
+    from rest_framework.test import APIClient
+
+    from tests.factories import EnterpriseFactory
+
+    enterprise = EnterpriseFactory(credit_code="91110108551385082Q")
+    api = APIClient()
+    api.force_authenticate(joint_office)
+    found = api.get("/api/enterprises/", {"credit_code": "91110108551385082q"})
+    assert found.status_code == 200
+    assert [row["credit_code"] for row in found.json()["results"]] == [enterprise.credit_code]
+    malformed = api.get("/api/enterprises/", {"credit_code": "91110108551385082A"})
+    assert malformed.status_code == 400
+    assert "Q" in str(malformed.json())
+    unknown = api.get("/api/enterprises/", {"credit_code": "91110000600001760P"})
+    assert (unknown.status_code, unknown.json()["results"]) == (200, [])
