@@ -217,6 +217,24 @@ def _label(history_model: type[models.Model], name: str) -> str:
     return str(history_model._meta.get_field(name).verbose_name)
 
 
+def describe_changes(*, record: Any, previous: Any, names: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(label, before, after) of the named fields between two historical rows of one object, as a
+    person reads them: the field's verbose name, choice labels, related rows by name, local times."""
+    history_model = type(record)
+    refs = _Refs()
+    for row in (record, previous):
+        refs.want_row(history_model, row, names)
+    refs.load()
+    return [
+        (
+            _label(history_model, name),
+            _field_value(history_model, previous, name, refs),
+            _field_value(history_model, record, name, refs),
+        )
+        for name in names
+    ]
+
+
 # --- history entries ------------------------------------------------------------------------------
 
 
@@ -372,9 +390,8 @@ def chain_history(*, chain_id: int, page_number: Any = 1, page_size: int = PAGE_
     # statement's parts (PostgreSQL tolerated it); the merged list is ordered once, outside.
     parts = [
         queryset.order_by()
-        .annotate(record_kind=Value(kind, output_field=CharField())).values_list(
-            "record_kind", "history_id", "history_date"
-        )
+        .annotate(record_kind=Value(kind, output_field=CharField()))
+        .values_list("record_kind", "history_id", "history_date")
         for kind, queryset in sources.items()
     ]
     merged = parts[0].union(*parts[1:], all=True).order_by("-history_date", "-history_id")

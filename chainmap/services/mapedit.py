@@ -26,6 +26,7 @@ from chainmap.exceptions import ConflictError
 from chainmap.models import Bottleneck, Chain, Edge, Node, Placement, Region
 from chainmap.models.bottlenecks import BottleneckStatus, Mechanism
 from chainmap.models.chains import EdgeKind, Segment, node_code_validator
+from chainmap.selectors_history import describe_changes, user_display
 
 REASON_MAX = 1000
 
@@ -81,13 +82,14 @@ def change_summary(obj: models.Model, *, since_version: int) -> list[dict[str, A
     changes: list[dict[str, Any]] = []
     for record in records:
         previous = record.prev_record
-        fields: list[tuple[str, Any, Any]] = []
+        fields: list[tuple[str, str, str]] = []
         if previous is not None:
             delta = record.diff_against(previous, excluded_fields=["version"])
-            fields = [(change.field, change.old, change.new) for change in delta.changes]
+            # Shown to people (conflict pages, stale proposals): labels and display values, not column names.
+            fields = describe_changes(record=record, previous=previous, names=[c.field for c in delta.changes])
         changes.append(
             {
-                "user": record.history_user.get_username() if record.history_user else "",
+                "user": user_display(record.history_user) if record.history_user else "",
                 "at": record.history_date,
                 "reason": record.history_change_reason or "",
                 "fields": fields,

@@ -1,12 +1,14 @@
-"""Stored choice values shown by their labels in templates that hold raw values (proposal bases,
-snapshots): ``{{ value|segment_label }}``, ``{{ value|placement_status_label }}``."""
+"""Raw stored values shown as people read them, in templates that hold values kept in JSON (proposal
+bases, stale-proposal details): ``|segment_label``, ``|placement_status_label``, ``|local_time``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
 from django.db import models
+from django.utils import timezone
 
 from chainmap.models import Placement
 from chainmap.models.chains import Segment
@@ -29,3 +31,18 @@ def segment_label(value: Any) -> str:
 @register.filter
 def placement_status_label(value: Any) -> str:
     return _label(Placement.Status, value)
+
+
+@register.filter
+def local_time(value: Any) -> str:
+    """A moment as ``YYYY-MM-DD HH:MM`` in Asia/Shanghai, from a datetime or an ISO string kept in JSON."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, dt.datetime):
+        return "" if value is None else str(value)
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m-%d %H:%M")

@@ -131,7 +131,7 @@ def test_review_on_a_stale_version_is_a_conflict_with_the_other_change(proposed,
     assert exc.value.current.status == P.REJECTED
     [change] = exc.value.changes
     assert (change["user"], change["reason"]) == (bj_official.get_username(), "不属于该环节")
-    assert ("status", P.PROPOSED, P.REJECTED) in change["fields"]
+    assert ("状态", "待确认", "已驳回") in change["fields"]
     assert m.Placement.objects.get(pk=proposed.pk).status == P.REJECTED
 
 

@@ -117,7 +117,7 @@ def test_a_proposal_whose_base_changed_is_marked_stale_and_applies_nothing(chain
     [detail] = stale.stale_details
     assert detail["position"] == 1 and "H2-UP-01" in detail["problem"]
     assert detail["changes"][0]["reason"] == "北京先改了"
-    assert ["name", "制氢", "绿氢制备"] in detail["changes"][0]["fields"]
+    assert ["名称", "制氢", "绿氢制备"] in detail["changes"][0]["fields"]
     assert not m.Node.objects.filter(code="H2-UP-02").exists()
     chain_map.up.refresh_from_db()
     assert chain_map.up.name == "绿氢制备"
