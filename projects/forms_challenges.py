@@ -9,11 +9,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.models import Chain, Enterprise
-from chainmap.validators import normalize_credit_code
+from chainmap.validators import clean_credit_code
 from chainmap.widgets import IsoDateInput
 from projects import models as pm
 from projects.services.challenges import MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
-
 
 
 class ChallengeFilterForm(forms.Form):
@@ -84,13 +83,22 @@ class ApplicationForm(forms.Form):
     )
 
     def clean_consortium(self) -> list[int]:
-        codes = [normalize_credit_code(code) for code in _SPLIT.split(self.cleaned_data["consortium"] or "") if code]
-        if len(codes) > MAX_CONSORTIUM:
+        typed = [code for code in _SPLIT.split(self.cleaned_data["consortium"] or "") if code.strip()]
+        if len(typed) > MAX_CONSORTIUM:
             raise forms.ValidationError(_("At most %(max)d consortium members.") % {"max": MAX_CONSORTIUM})
+        codes, malformed = [], []
+        for text in typed:
+            try:
+                codes.append(clean_credit_code(text))
+            except forms.ValidationError as error:  # say what is wrong with it, not "unknown"
+                malformed.append(f"{text.strip()}: {' '.join(error.messages)}")
+        if malformed:
+            raise forms.ValidationError(malformed)
         found = dict(Enterprise.objects.filter(credit_code__in=codes).values_list("credit_code", "pk"))
         unknown = [code for code in codes if code not in found]
         if unknown:
-            raise forms.ValidationError(_("Unknown credit code: %(codes)s") % {"codes": ", ".join(unknown)})
+            message = _("No enterprise has these credit codes: %(codes)s")
+            raise forms.ValidationError(message % {"codes": ", ".join(unknown)})
         return [found[code] for code in codes]
 
 

@@ -7,12 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.forms_enterprises import CreditCodeField
 from chainmap.models import Bottleneck, Chain, Enterprise, Region
-from chainmap.validators import normalize_credit_code
 from chainmap.widgets import IsoDateInput
 from projects.models import Batch, JointProject, Milestone, Participant, ProjectStatus
 from projects.services.joint import MAX_BUDGET, MAX_PARTICIPANTS, MAX_SMALL
-
 
 
 class ProjectFilterForm(forms.Form):
@@ -104,15 +103,15 @@ class ParticipantForm(forms.Form):
     unit_name = forms.CharField(label=_("Unit"), max_length=Participant._meta.get_field("unit_name").max_length)
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all())
     role = forms.ChoiceField(label=_("Role"), choices=Participant.Role.choices, initial=Participant.Role.PARTICIPANT)
-    enterprise = forms.CharField(
-        label=_("Enterprise credit code"), max_length=18, required=False, help_text=_("When the unit is an enterprise.")
+    enterprise = CreditCodeField(
+        label=_("Enterprise credit code"), required=False, help_text=_("When the unit is an enterprise.")
     )
 
     def clean_enterprise(self) -> Enterprise | None:
-        code = self.cleaned_data["enterprise"].strip()
+        code = self.cleaned_data["enterprise"]  # normalized and well formed (CreditCodeField)
         if not code:
             return None
-        enterprise = Enterprise.objects.filter(credit_code=normalize_credit_code(code)).first()
+        enterprise = Enterprise.objects.filter(credit_code=code).first()
         if enterprise is None:
             raise forms.ValidationError(_("No enterprise has this credit code."))
         return enterprise

@@ -357,3 +357,18 @@ def test_detail_query_count_does_not_grow_with_applications(site, client_for, bj
     with CaptureQueriesContext(connection) as many:
         assert client.get("/projects/challenges/SM-REVIEW/").status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_malformed_consortium_code_says_what_is_wrong_and_a_well_formed_stranger_is_unknown(
+    site, client_for, enterprise_member
+) -> None:
+    client = client_for(enterprise_member)
+    stranger = f.EnterpriseFactory.build().credit_code  # well formed, never saved
+    data = {"team_lead": "王工", "proposal": "方案"}
+    short = client.post("/projects/challenges/JB-OPEN/apply/", {**data, "consortium": "91110108ABC"})
+    assert short.status_code == 400
+    assert "11" in " ".join(short.context["form"].errors["consortium"])  # the length it has
+    unknown = client.post("/projects/challenges/JB-OPEN/apply/", {**data, "consortium": stranger})
+    assert unknown.status_code == 400
+    assert stranger in " ".join(unknown.context["form"].errors["consortium"])
+    assert "没有" in " ".join(unknown.context["form"].errors["consortium"])
