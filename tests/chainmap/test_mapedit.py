@@ -66,7 +66,7 @@ def test_a_second_save_on_an_old_version_gets_a_conflict_with_the_other_change(c
     assert conflict.value.current.name == "甲"
     [change] = conflict.value.changes
     assert change["user"] == "alice" and change["reason"] == "第一次修改"
-    assert ("名称", "制氢", "甲")  # labels and display values: shown to people in change["fields"]
+    assert ("名称", "制氢", "甲") in change["fields"]  # labels and display values: shown to people
     chain_map.up.refresh_from_db()
     assert chain_map.up.name == "甲" and chain_map.up.version == 2
 
