@@ -70,7 +70,7 @@ def test_it_refuses_a_stale_version_with_the_other_change(bj_enterprise, bj_offi
             enterprise_id=bj_enterprise.pk, user=bj_official, reason="后改", expected_version=1, changes={"name": "乙"}
         )
     assert caught.value.changes[0]["reason"] == "先改"
-    assert ("name", "北京示例", "甲") in caught.value.changes[0]["fields"]
+    assert ("名称", "北京示例", "甲") in caught.value.changes[0]["fields"]
 
 
 def test_other_regions_may_not_edit(bj_enterprise, tj_official, enterprise_member) -> None:
