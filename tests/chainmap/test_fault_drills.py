@@ -341,7 +341,10 @@ def test_redis_killed_and_restarted_with_jobs_queued_loses_none(chain_world, dri
     subscribe("sub_late", chains=[chain_world["chain"]])
     assert deliveries.deliveries_enqueue(report_id=report.pk) == 1
     drill.redis.start()  # same port, same directory: the append-only file is replayed
-    assert drill.redis.queued() == 2, "the queued jobs did not survive the restart"
+    # The two queued jobs are replayed from the append-only file; the worker may also have put back
+    # its two in-flight (unacknowledged) ones by now. Either way none is lost, and the claims below
+    # keep any copy from sending twice.
+    assert drill.redis.queued() >= 2, "the queued jobs did not survive the restart"
     drill.mailbox.hold.clear()
 
     emails = ["sub_all@example.cn", "sub_chain@example.cn", "sub_fourth@example.cn", "sub_late@example.cn",
