@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from chainmap import models as m
+from chainmap.forms_enterprises import CreditCodeField
 from chainmap.models.chains import EdgeKind
 from chainmap.models.enterprises import PlacementRole, PlacementStatus
 from chainmap.models.proposals import ProposalStatus
@@ -57,10 +58,14 @@ class EdgeFilterSet(df.FilterSet):
         fields = ["chain", "source", "target", "kind"]
 
 
+class CreditCodeFilter(df.CharFilter):
+    field_class = CreditCodeField  # normalized, then validated: a malformed code is a 400, not an empty list
+
+
 class EnterpriseFilterSet(df.FilterSet):
     region = df.CharFilter(field_name="region__code", help_text="Region code (BJ, TJ, HE).")
     size = df.ChoiceFilter(choices=m.Enterprise.Size.choices)
-    credit_code = df.CharFilter(field_name="credit_code", lookup_expr="iexact")
+    credit_code = CreditCodeFilter(field_name="credit_code", help_text="A malformed code answers 400 saying why.")
     q = df.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the name.")
     chain = df.CharFilter(method="filter_chain", help_text="Chain slug: enterprises placed on it.")
 
