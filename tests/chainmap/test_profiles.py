@@ -364,9 +364,9 @@ def test_the_offer_form_refuses_an_unknown_node(h2, member_enterprise, enterpris
     assert response.status_code == 400
     assert "node" in response.context["form"].errors
     assert not m.SupplyOffer.objects.exists()
-    # The node select is grouped by chain.
+    # The node select is grouped by chain and segment.
     body = client.get(url).content.decode()
-    assert '<optgroup label="氢能">' in body and "H2-UP-01 质子交换膜" in body
+    assert '<optgroup label="氢能 · 上游">' in body and "H2-UP-01 · 质子交换膜" in body
     assert client.post(url, {"node": "H2-UP-01", "title": "样品", "trl": "7"}).status_code == 302
     assert m.SupplyOffer.objects.get().node == h2["pem"]
 
