@@ -248,3 +248,23 @@ def can_apply_import(*, user: Any, job: Any, on: dt.date | None = None) -> bool:
     if user is None or user.pk != job.uploader_id:
         return False
     return can_import(user=user, kind=job.kind, chain_id=job.chain_id, on=on)
+
+
+# --- before the input is read ------------------------------------------------------------------
+# Which object a create concerns is in the body; these say whether the user could create one at
+# all, so a user who may not answers 403 whatever the body (then the rules above decide per object).
+
+
+def can_create_chain_data(*, user: Any) -> bool:
+    """Nodes, edges, bottlenecks, change proposals: officials (of which chain: the rules above)."""
+    return roles.is_official(user)
+
+
+def can_create_enterprise_data(*, user: Any) -> bool:
+    """Placements: an enterprise's members or officials."""
+    return roles.is_official(user) or roles.member_enterprise_id(user) is not None
+
+
+def can_create_profile_data(*, user: Any) -> bool:
+    """Profile versions, offers, needs, challenge applications: an enterprise's own members."""
+    return roles.member_enterprise_id(user) is not None

@@ -64,3 +64,13 @@ def can_decide_application(*, user: Any, application: Any, on: dt.date | None = 
     return application.challenge.status == "reviewing" and can_manage_challenge(
         user=user, challenge=application.challenge, on=on
     )
+
+
+def can_create_challenges(*, user: Any) -> bool:
+    """Before the body names the bottleneck: officials (which bottleneck: ``can_create_challenge``)."""
+    return permissions.can_create_chain_data(user=user)
+
+
+def can_submit_applications(*, user: Any) -> bool:
+    """Before the body names the challenge: an enterprise's members (which one: ``can_apply``)."""
+    return permissions.can_create_profile_data(user=user)

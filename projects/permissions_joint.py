@@ -35,3 +35,8 @@ def can_set_project_status(*, user: Any, project: Any, status: str) -> bool:
     if status in CLOSING_STATUSES:
         return roles.is_joint_office(user)
     return can_edit_project(user=user, project=project)
+
+
+def can_create_milestones(*, user: Any) -> bool:
+    """Before the body names the project: officials (which project: ``can_edit_project``)."""
+    return roles.is_official(user)

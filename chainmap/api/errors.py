@@ -5,14 +5,16 @@
 ```
 
 ``code`` is stable and machine-readable; ``message`` is human-readable (translated); ``fields`` maps
-each offending input field (dotted path for nested input, e.g. ``items.0.operation``; ``non_field_errors``
-for the whole body) to its messages and is present only on validation errors. A conflict (412) also
-carries ``current_version`` so a client can re-read and retry.
+each offending input field to its messages and is present only on validation errors: nested input is
+named by a path with indexed list items (``items[0].operation``, ``offers[1].node``, ``nodes[2]``),
+the whole body by ``non_field_errors``. A conflict (412) also carries ``current_version`` so a client
+can re-read and retry.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -24,7 +26,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from chainmap.exceptions import ConflictError
 
@@ -59,29 +60,42 @@ STATUS_CODES = {
 }
 
 
+_INDEX = re.compile(r"\.(\d+)(?=\.|\[|$)")
+
+
+def field_path(name: str) -> str:
+    """One spelling for nested input: ``items.0.operation`` (as some services name it) → ``items[0].operation``."""
+    return _INDEX.sub(r"[\1]", name)
+
+
+def _join(prefix: str, key: Any) -> str:
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return f"{prefix}[{key}]" if prefix else f"[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested error detail → ``{"a.0.b": ["msg", ...]}``."""
+    """DRF's nested error detail → ``{"a[0].b": ["msg", ...]}`` (list items and ListField children indexed)."""
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            out.update(_flatten(value, name))
+            out.update(_flatten(value, _join(prefix, key)))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
             out[prefix or "non_field_errors"] = [str(item) for item in detail]
         else:
             for index, item in enumerate(detail):
                 if item:
-                    out.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+                    out.update(_flatten(item, _join(prefix, index)))
     else:
         out[prefix or "non_field_errors"] = [str(detail)]
-    return out
+    return {field_path(name): messages for name, messages in out.items()}
 
 
 def _django_validation_fields(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {
-            ("non_field_errors" if key == "__all__" else key): [str(m) for m in msgs]
+            ("non_field_errors" if key == "__all__" else field_path(key)): [str(m) for m in msgs]
             for key, msgs in exc.message_dict.items()
         }
     return {"non_field_errors": [str(m) for m in exc.messages]}
@@ -153,7 +167,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             header = view.get_authenticate_header(request)
             if header:
                 headers["WWW-Authenticate"] = header
-    set_rollback()
+    # No rollback here: AtomicWritesMiddleware rolls back every write answered 400 or above.
     return Response(error_body(code, message, fields, **extra), status=status_code, headers=headers)
 
 
@@ -169,7 +183,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Validation errors by input field (dotted path for nested input).",
+        help_text="Validation errors by input field (nested input: `items[0].operation`).",
     )
     current_version = serializers.IntegerField(
         required=False, allow_null=True, help_text="On a version conflict: the object's current version."

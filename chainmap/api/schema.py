@@ -13,7 +13,11 @@ from drf_spectacular.utils import OpenApiParameter
 from chainmap.api.errors import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
-    "400": "Bad input: `error.fields` names each offending field.",
+    "400": (
+        "Bad input: `error.fields` names each offending field (nested input by path, e.g. `offers[1].node`); "
+        "nothing was written. A body that is not JSON answers `parse_error`, one too large or nested too deep "
+        "`too_large` / `too_deep`."
+    ),
     "401": "Not authenticated (no session, or a missing/invalid `Authorization: Token` header).",
     "403": "Authenticated, allowed to see the object, but not to do this.",
     "404": "No such object, or one you may not see.",
@@ -75,6 +79,12 @@ class ChainmapAutoSchema(AutoSchema):
             if code not in responses:
                 body = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 body["description"] = ERROR_DESCRIPTIONS[code]
+                responses[code] = body
+        # A 4xx a view declares with a description only still has the one error shape.
+        for code, declared in list(responses.items()):
+            if str(code).startswith("4") and "content" not in declared:
+                body = self._get_response_for_code(ErrorSerializer, str(code), direction=direction)
+                body["description"] = declared.get("description") or ERROR_DESCRIPTIONS.get(str(code), "")
                 responses[code] = body
         return responses
 

@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chainmap import models as m
+from chainmap.api.fields import StrictCharField, StrictModelSerializer
 from chainmap.models.chains import EdgeKind
 from chainmap.models.profiles import NeedStatus
 from chainmap.models.proposals import Operation
@@ -36,8 +37,8 @@ def calendar_date(**kwargs: Any) -> serializers.DateField:
     return serializers.DateField(validators=[_sane_year], **kwargs)
 
 
-def reason_field() -> serializers.CharField:
-    return serializers.CharField(
+def reason_field() -> StrictCharField:
+    return StrictCharField(
         max_length=REASON_MAX, help_text="Why the change is made; recorded in the history.", trim_whitespace=True
     )
 
@@ -45,13 +46,13 @@ def reason_field() -> serializers.CharField:
 # --- regions, chains, clusters -------------------------------------------------------------------
 
 
-class SubRegionSerializer(serializers.ModelSerializer):
+class SubRegionSerializer(StrictModelSerializer):
     class Meta:
         model = m.SubRegion
         fields = ["id", "name", "kind"]
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(StrictModelSerializer):
     subregions = SubRegionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -59,20 +60,20 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "name_en", "stage", "role", "position", "subregions"]
 
 
-class ChainSerializer(serializers.ModelSerializer):
+class ChainSerializer(StrictModelSerializer):
     leading_region = serializers.SerializerMethodField(help_text="Code of the region leading the chain today.")
 
     class Meta:
         model = m.Chain
         fields = ["id", "code", "slug", "name", "name_en", "description", "position", "leading_region"]
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StrictCharField(allow_null=True))
     def get_leading_region(self, obj: m.Chain) -> str | None:
         # The view puts chain id → region code for today in the context (one query for the page).
         return self.context.get("leaders", {}).get(obj.pk)
 
 
-class ClusterSerializer(serializers.ModelSerializer):
+class ClusterSerializer(StrictModelSerializer):
     chains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
 
     class Meta:
@@ -83,7 +84,7 @@ class ClusterSerializer(serializers.ModelSerializer):
 # --- nodes and edges -----------------------------------------------------------------------------
 
 
-class NodeSerializer(serializers.ModelSerializer):
+class NodeSerializer(StrictModelSerializer):
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     parent = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
 
@@ -103,7 +104,7 @@ class NodeSerializer(serializers.ModelSerializer):
         ]
 
 
-class EdgeSerializer(serializers.ModelSerializer):
+class EdgeSerializer(StrictModelSerializer):
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     source = serializers.SlugRelatedField(read_only=True, slug_field="code")
     target = serializers.SlugRelatedField(read_only=True, slug_field="code")
@@ -121,37 +122,37 @@ class ChainMapSerializer(serializers.Serializer):
 
 class NodeCreateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
-    code = serializers.CharField(max_length=40)
-    name = serializers.CharField(max_length=100)
+    code = StrictCharField(max_length=40)
+    name = StrictCharField(max_length=100)
     segment = serializers.ChoiceField(choices=m.Segment.choices)
-    parent = serializers.CharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    key_technologies = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    parent = StrictCharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
     reason = reason_field()
 
 
 class NodeUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     segment = serializers.ChoiceField(choices=m.Segment.choices)
-    parent = serializers.CharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    key_technologies = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    parent = StrictCharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
     position = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
     reason = reason_field()
 
 
 class EdgeCreateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
-    source = serializers.CharField(max_length=40, help_text="Source node code.")
-    target = serializers.CharField(max_length=40, help_text="Target node code.")
+    source = StrictCharField(max_length=40, help_text="Source node code.")
+    target = StrictCharField(max_length=40, help_text="Target node code.")
     kind = serializers.ChoiceField(choices=EdgeKind.choices, default=EdgeKind.COMPONENT)
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     reason = reason_field()
 
 
 class EdgeUpdateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EdgeKind.choices)
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True)
     reason = reason_field()
 
 
@@ -159,12 +160,12 @@ class EdgeUpdateSerializer(serializers.Serializer):
 
 
 class ContactSerializer(serializers.Serializer):
-    name = serializers.CharField(source="contact_name")
-    phone = serializers.CharField(source="contact_phone")
-    email = serializers.CharField(source="contact_email")
+    name = StrictCharField(source="contact_name")
+    phone = StrictCharField(source="contact_phone")
+    email = StrictCharField(source="contact_email")
 
 
-class EnterpriseSerializer(serializers.ModelSerializer):
+class EnterpriseSerializer(StrictModelSerializer):
     region = serializers.SlugRelatedField(read_only=True, slug_field="code")
     subregion = serializers.SlugRelatedField(read_only=True, slug_field="name", allow_null=True)
     contact = serializers.SerializerMethodField(
@@ -200,12 +201,14 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is None or not permissions.can_view_enterprise_contacts(user=request.user, enterprise=obj):
             return None
-        return ContactSerializer(obj).data
+        # The fields of ContactSerializer (the schema), read directly: a serializer per row of a page of
+        # 50 enterprises copies its fields 50 times.
+        return {"name": obj.contact_name, "phone": obj.contact_phone, "email": obj.contact_email}
 
 
-class PlacementSerializer(serializers.ModelSerializer):
-    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
-    node_code = serializers.CharField(source="node.code", read_only=True)
+class PlacementSerializer(StrictModelSerializer):
+    enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
+    node_code = StrictCharField(source="node.code", read_only=True)
 
     class Meta:
         model = m.Placement
@@ -227,22 +230,22 @@ class PlacementSerializer(serializers.ModelSerializer):
 
 class PlacementCreateSerializer(serializers.Serializer):
     enterprise = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Enterprise id.")
-    node = serializers.CharField(max_length=40, help_text="Node code.")
+    node = StrictCharField(max_length=40, help_text="Node code.")
     role = serializers.ChoiceField(choices=m.Placement.Role.choices, default=m.Placement.Role.PRODUCT)
-    evidence = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    evidence = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class PlacementReviewSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[(m.Placement.Status.CONFIRMED, "confirmed"), (m.Placement.Status.REJECTED, "rejected")]
     )
-    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    comment = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 # --- profiles ------------------------------------------------------------------------------------
 
 
-class SupplyOfferSerializer(serializers.ModelSerializer):
+class SupplyOfferSerializer(StrictModelSerializer):
     node = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
@@ -250,7 +253,7 @@ class SupplyOfferSerializer(serializers.ModelSerializer):
         fields = ["id", "node", "title", "description", "trl"]
 
 
-class TechnologyNeedSerializer(serializers.ModelSerializer):
+class TechnologyNeedSerializer(StrictModelSerializer):
     node = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
@@ -268,10 +271,10 @@ class NeedDetailSerializer(TechnologyNeedSerializer):
         fields = ["id", "profile", *TechnologyNeedSerializer.Meta.fields[1:]]
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(StrictModelSerializer):
     offers = SupplyOfferSerializer(many=True, read_only=True)
     needs = TechnologyNeedSerializer(many=True, read_only=True)
-    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
 
     class Meta:
         model = m.CapabilityProfile
@@ -297,16 +300,16 @@ class ProfileSerializer(serializers.ModelSerializer):
 
 
 class OfferInputSerializer(serializers.Serializer):
-    node = serializers.CharField(max_length=40, help_text="Node code.")
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    node = StrictCharField(max_length=40, help_text="Node code.")
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
     trl = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True, default=None)
 
 
 class NeedInputSerializer(serializers.Serializer):
-    node = serializers.CharField(max_length=40, help_text="Node code.")
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    node = StrictCharField(max_length=40, help_text="Node code.")
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
     is_bottleneck = serializers.BooleanField(required=False, default=False)
     status = serializers.ChoiceField(choices=NeedStatus.choices, required=False, default=NeedStatus.OPEN)
 
@@ -320,23 +323,23 @@ class NeedCreateSerializer(NeedInputSerializer):
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
-    products = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    core_technologies = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    capacity = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    products = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    core_technologies = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    capacity = StrictCharField(max_length=2000, required=False, allow_blank=True)
     trl = serializers.IntegerField(min_value=1, max_value=9, required=False)
-    certifications = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    certifications = StrictCharField(max_length=2000, required=False, allow_blank=True)
     offers = OfferInputSerializer(many=True, required=False, max_length=200)
     needs = NeedInputSerializer(many=True, required=False, max_length=200)
 
 
 class ProfileReviewSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    comment = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 # --- leadership and proposals --------------------------------------------------------------------
 
 
-class LeadershipTermSerializer(serializers.ModelSerializer):
+class LeadershipTermSerializer(StrictModelSerializer):
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     region = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
@@ -345,15 +348,15 @@ class LeadershipTermSerializer(serializers.ModelSerializer):
         fields = ["id", "chain", "region", "starts_on", "ends_on", "opened_at", "closed_at"]
 
 
-class ProposalItemSerializer(serializers.ModelSerializer):
+class ProposalItemSerializer(StrictModelSerializer):
     class Meta:
         model = m.ProposalItem
         fields = ["position", "operation", "payload", "node", "edge", "placement"]
 
 
-class ProposalSerializer(serializers.ModelSerializer):
+class ProposalSerializer(StrictModelSerializer):
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
-    author = serializers.CharField(source="author.username", read_only=True)
+    author = StrictCharField(source="author.username", read_only=True)
     author_region = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
     routed_to = serializers.SlugRelatedField(read_only=True, slug_field="code")
     reviewer = serializers.SlugRelatedField(read_only=True, slug_field="username", allow_null=True)
@@ -384,32 +387,32 @@ class ProposalItemInputSerializer(serializers.Serializer):
     """One change, by natural keys. Which keys an operation needs: see ``chainmap.services.proposals``."""
 
     operation = serializers.ChoiceField(choices=Operation.choices)
-    code = serializers.CharField(max_length=40, required=False)
-    name = serializers.CharField(max_length=100, required=False)
+    code = StrictCharField(max_length=40, required=False)
+    name = StrictCharField(max_length=100, required=False)
     segment = serializers.ChoiceField(choices=m.Segment.choices, required=False)
-    parent = serializers.CharField(max_length=40, required=False, allow_null=True)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    key_technologies = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    node = serializers.CharField(max_length=40, required=False)
-    source = serializers.CharField(max_length=40, required=False)
-    target = serializers.CharField(max_length=40, required=False)
+    parent = StrictCharField(max_length=40, required=False, allow_null=True)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    node = StrictCharField(max_length=40, required=False)
+    source = StrictCharField(max_length=40, required=False)
+    target = StrictCharField(max_length=40, required=False)
     kind = serializers.ChoiceField(choices=EdgeKind.choices, required=False)
     placement = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
 class ProposalCreateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     reason = reason_field()
     items = ProposalItemInputSerializer(many=True, min_length=1, max_length=200)
 
 
 class ReviewCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class RejectSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=2000)
+    comment = StrictCharField(max_length=2000)
 
 
 class RevertSerializer(serializers.Serializer):
@@ -419,7 +422,7 @@ class RevertSerializer(serializers.Serializer):
 # --- bottlenecks ---------------------------------------------------------------------------------
 
 
-class BottleneckSerializer(serializers.ModelSerializer):
+class BottleneckSerializer(StrictModelSerializer):
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     raised_by = serializers.SlugRelatedField(read_only=True, slug_field="code")
     nodes = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
@@ -444,28 +447,28 @@ class BottleneckSerializer(serializers.ModelSerializer):
 
 class BottleneckCreateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
-    code = serializers.CharField(max_length=20)
-    title = serializers.CharField(max_length=200)
+    code = StrictCharField(max_length=20)
+    title = StrictCharField(max_length=200)
     raised_by = serializers.SlugRelatedField(slug_field="code", queryset=m.Region.objects.all())
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     severity = serializers.ChoiceField(choices=m.Bottleneck.Severity.choices, required=False)
     mechanism = serializers.ChoiceField(choices=m.Mechanism.choices, required=False, allow_blank=True)
     target_date = serializers.DateField(required=False, allow_null=True)
     nodes = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=100, help_text="Node codes."
+        child=StrictCharField(max_length=40), required=False, max_length=100, help_text="Node codes."
     )
     reason = reason_field()
 
 
 class BottleneckUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     severity = serializers.ChoiceField(choices=m.Bottleneck.Severity.choices, required=False)
     mechanism = serializers.ChoiceField(choices=m.Mechanism.choices, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=m.BottleneckStatus.choices, required=False)
     target_date = serializers.DateField(required=False, allow_null=True)
     nodes = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=100, help_text="Node codes."
+        child=StrictCharField(max_length=40), required=False, max_length=100, help_text="Node codes."
     )
     reason = reason_field()
 
@@ -473,7 +476,7 @@ class BottleneckUpdateSerializer(serializers.Serializer):
 # --- matching rounds, matches, reports, subscriptions --------------------------------------------
 
 
-class MatchingRoundSerializer(serializers.ModelSerializer):
+class MatchingRoundSerializer(StrictModelSerializer):
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
     cluster = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
 
@@ -497,8 +500,8 @@ class RoundActionSerializer(serializers.Serializer):
     held_on = serializers.DateField(required=False, allow_null=True, help_text="For 'hold': the meeting date.")
 
 
-class MatchSerializer(serializers.ModelSerializer):
-    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+class MatchSerializer(StrictModelSerializer):
+    enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
     bottleneck = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
 
     class Meta:
@@ -524,16 +527,16 @@ class MatchSerializer(serializers.ModelSerializer):
 
 class MatchOutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=m.Outcome.choices)
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(StrictModelSerializer):
     class Meta:
         model = m.Delivery
         fields = ["email", "language", "status", "attempts", "sent_at"]
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(StrictModelSerializer):
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
     deliveries = serializers.SerializerMethodField(
@@ -570,8 +573,8 @@ class ReportSerializer(serializers.ModelSerializer):
         return self._url(obj, "xlsx")
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
-    user = serializers.CharField(source="user.username", read_only=True)
+class SubscriptionSerializer(StrictModelSerializer):
+    user = StrictCharField(source="user.username", read_only=True)
     chains = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
     clusters = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
     regions = serializers.SlugRelatedField(many=True, slug_field="code", read_only=True)
@@ -622,7 +625,7 @@ class TermsRegenerateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
     starts_on = calendar_date(help_text="First day of the new rule (today or later).")
     order = serializers.ListField(
-        child=serializers.CharField(max_length=4),
+        child=StrictCharField(max_length=4),
         min_length=1,
         max_length=10,
         help_text='Region codes in rotation order, e.g. ["BJ", "TJ", "HE"].',
@@ -631,7 +634,7 @@ class TermsRegenerateSerializer(serializers.Serializer):
     reason = reason_field()
 
 
-class CalendarEntrySerializer(serializers.ModelSerializer):
+class CalendarEntrySerializer(StrictModelSerializer):
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
     cluster = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
     locked = serializers.SerializerMethodField(help_text="The period's round is matched: its subject is fixed.")
@@ -649,15 +652,11 @@ class CalendarEntrySerializer(serializers.ModelSerializer):
 class CalendarEntrySetSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=m.RoundKind.choices)
     period = calendar_date(help_text="Any day of the month (一月一链) or quarter (一季一群).")
-    subject = serializers.CharField(
-        max_length=50, help_text="Chain slug for chain_month, cluster slug for cluster_quarter."
-    )
+    subject = StrictCharField(max_length=50, help_text="Chain slug for chain_month, cluster slug for cluster_quarter.")
 
 
 class CalendarSubjectSerializer(serializers.Serializer):
-    subject = serializers.CharField(
-        max_length=50, help_text="Chain slug for chain_month, cluster slug for cluster_quarter."
-    )
+    subject = StrictCharField(max_length=50, help_text="Chain slug for chain_month, cluster slug for cluster_quarter.")
 
 
 class CalendarFillSerializer(serializers.Serializer):
@@ -676,7 +675,7 @@ class ReportBuildSerializer(serializers.Serializer):
     )
 
 
-class DeliveryDetailSerializer(serializers.ModelSerializer):
+class DeliveryDetailSerializer(StrictModelSerializer):
     round = serializers.IntegerField(source="report.round_id", read_only=True)
 
     class Meta:
@@ -690,7 +689,7 @@ class DeliveryDetailSerializer(serializers.ModelSerializer):
 
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    username = serializers.CharField(read_only=True)
+    username = StrictCharField(read_only=True)
     name = serializers.SerializerMethodField()
     role = serializers.SerializerMethodField(help_text="Role in chainmap; null for an account without one.")
     region = serializers.SerializerMethodField(help_text="Region code of a region official.")
@@ -700,7 +699,7 @@ class UserSerializer(serializers.Serializer):
     def _membership(self, obj: Any) -> Any:
         return getattr(obj, "membership", None) if hasattr(obj, "membership") else None
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(StrictCharField())
     def get_name(self, obj: Any) -> str:
         return obj.get_full_name()
 
@@ -711,19 +710,19 @@ class UserSerializer(serializers.Serializer):
         membership = self._membership(obj)
         return membership.role if membership is not None else None
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StrictCharField(allow_null=True))
     def get_region(self, obj: Any) -> str | None:
         membership = self._membership(obj)
         return membership.region.code if membership is not None and membership.region_id else None
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StrictCharField(allow_null=True))
     def get_enterprise(self, obj: Any) -> str | None:
         membership = self._membership(obj)
         return membership.enterprise.credit_code if membership is not None and membership.enterprise_id else None
 
 
 class UserStatusSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why; recorded in the user's admin history.")
+    reason = StrictCharField(max_length=500, help_text="Why; recorded in the user's admin history.")
 
 
 # --- enterprise master data ----------------------------------------------------------------------
@@ -732,7 +731,7 @@ class UserStatusSerializer(serializers.Serializer):
 class EnterpriseWriteSerializer(serializers.Serializer):
     """Master data; contacts flat (the read shape nests them under ``contact``)."""
 
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     subregion = serializers.IntegerField(
         min_value=1,
         max_value=2**63 - 1,
@@ -748,16 +747,16 @@ class EnterpriseWriteSerializer(serializers.Serializer):
     is_single_champion = serializers.BooleanField(required=False)
     is_listed = serializers.BooleanField(required=False)
     founded_year = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     website = serializers.URLField(max_length=200, required=False, allow_blank=True)
-    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    contact_name = StrictCharField(max_length=50, required=False, allow_blank=True)
+    contact_phone = StrictCharField(max_length=30, required=False, allow_blank=True)
     contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     reason = reason_field()
 
 
 class EnterpriseCreateSerializer(EnterpriseWriteSerializer):
-    credit_code = serializers.CharField(max_length=40, help_text="Unified social credit code (18 characters).")
+    credit_code = StrictCharField(max_length=40, help_text="Unified social credit code (18 characters).")
     region = serializers.SlugRelatedField(slug_field="code", queryset=m.Region.objects.all())
 
 
@@ -768,7 +767,7 @@ class EnterpriseUpdateSerializer(EnterpriseWriteSerializer):
         required=False,
         help_text="Move to another region: the joint office only.",
     )
-    credit_code = serializers.CharField(
+    credit_code = StrictCharField(
         max_length=40, required=False, help_text="Cannot change: any other value than the current one is refused."
     )
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from chainmap.api.fields import StrictCharField, StrictModelSerializer
 from projects import models as pm
 from projects.services.challenges import DECISIONS, MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
 
 MAX_ID = 2**63 - 1
 
 
-class ChallengePhaseSerializer(serializers.ModelSerializer):
+class ChallengePhaseSerializer(StrictModelSerializer):
     class Meta:
         model = pm.ChallengePhase
         fields = ["position", "name", "gate_on"]
 
 
-class ChallengeSerializer(serializers.ModelSerializer):
+class ChallengeSerializer(StrictModelSerializer):
     bottleneck = serializers.SlugRelatedField(read_only=True, slug_field="code")
     phases = ChallengePhaseSerializer(many=True, read_only=True)
 
@@ -42,9 +43,9 @@ class ChallengeSerializer(serializers.ModelSerializer):
         ]
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class ApplicationSerializer(StrictModelSerializer):
     challenge = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
     consortium = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     phase_reached = serializers.SlugRelatedField(
         read_only=True, slug_field="position", allow_null=True, help_text="Position of the last gate reached (赛马制)."
@@ -66,7 +67,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReviewScoreSerializer(serializers.ModelSerializer):
+class ReviewScoreSerializer(StrictModelSerializer):
     class Meta:
         model = pm.ReviewScore
         fields = ["criterion", "score", "comment"]
@@ -88,7 +89,7 @@ class RankingSerializer(serializers.Serializer):
 
 
 class PhaseInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     gate_on = serializers.DateField()
 
 
@@ -105,8 +106,8 @@ def _budget_field() -> serializers.DecimalField:
 
 
 class ChallengeUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     budget = _budget_field()
     mechanism = serializers.ChoiceField(choices=pm.ChallengeMechanism.choices, required=False)
     max_funded_teams = serializers.IntegerField(
@@ -119,8 +120,8 @@ class ChallengeUpdateSerializer(serializers.Serializer):
 
 
 class ChallengeCreateSerializer(ChallengeUpdateSerializer):
-    bottleneck = serializers.CharField(max_length=20, help_text="Bottleneck code.")
-    code = serializers.CharField(max_length=20)
+    bottleneck = StrictCharField(max_length=20, help_text="Bottleneck code.")
+    code = StrictCharField(max_length=20)
     mechanism = serializers.ChoiceField(choices=pm.ChallengeMechanism.choices)
 
 
@@ -135,9 +136,9 @@ class AwardSerializer(serializers.Serializer):
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
-    challenge = serializers.CharField(max_length=20, help_text="Challenge code.")
-    team_lead = serializers.CharField(max_length=100)
-    proposal = serializers.CharField(max_length=8000, help_text="Technical proposal.")
+    challenge = StrictCharField(max_length=20, help_text="Challenge code.")
+    team_lead = StrictCharField(max_length=100)
+    proposal = StrictCharField(max_length=8000, help_text="Technical proposal.")
     consortium = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
@@ -149,7 +150,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
 class ScoreInputSerializer(serializers.Serializer):
     criterion = serializers.ChoiceField(choices=pm.Criterion.choices)
     score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
-    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    comment = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 class ScoreSerializer(serializers.Serializer):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from chainmap import models as m
+from chainmap.api.fields import StrictCharField, StrictModelSerializer
 from projects import models as pm
 from projects.services.joint import MAX_BUDGET, MAX_PARTICIPANTS, MAX_SMALL
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(StrictModelSerializer):
     region = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
@@ -17,7 +18,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         fields = ["unit_name", "enterprise", "region", "role"]
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+class MilestoneSerializer(StrictModelSerializer):
     project = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
@@ -25,7 +26,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
         fields = ["id", "project", "position", "title", "due_on", "weight", "progress", "completed_on"]
 
 
-class JointProjectSerializer(serializers.ModelSerializer):
+class JointProjectSerializer(StrictModelSerializer):
     batch = serializers.SlugRelatedField(read_only=True, slug_field="number")
     chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
     lead_region = serializers.SlugRelatedField(read_only=True, slug_field="code")
@@ -59,7 +60,7 @@ class JointProjectSerializer(serializers.ModelSerializer):
         ]
 
 
-class BatchSerializer(serializers.ModelSerializer):
+class BatchSerializer(StrictModelSerializer):
     project_count = serializers.IntegerField(read_only=True, help_text="Projects of the batch.")
     progress = serializers.FloatField(
         read_only=True,
@@ -77,13 +78,13 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class BatchWriteSerializer(serializers.Serializer):
     number = serializers.IntegerField(min_value=1, max_value=MAX_SMALL)
-    name = serializers.CharField(max_length=60)
+    name = StrictCharField(max_length=60)
     launched_on = serializers.DateField(required=False, allow_null=True)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
 
 
 class ParticipantWriteSerializer(serializers.Serializer):
-    unit_name = serializers.CharField(max_length=200)
+    unit_name = StrictCharField(max_length=200)
     region = serializers.SlugRelatedField(slug_field="code", queryset=m.Region.objects.all(), help_text="Region code.")
     role = serializers.ChoiceField(choices=pm.Participant.Role.choices, default=pm.Participant.Role.PARTICIPANT)
     enterprise = serializers.SlugRelatedField(
@@ -101,8 +102,8 @@ class ProjectUpdateSerializer(serializers.Serializer):
     batch = serializers.SlugRelatedField(
         slug_field="number", queryset=pm.Batch.objects.all(), help_text="Batch number."
     )
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     chain = serializers.SlugRelatedField(
         slug_field="slug", queryset=m.Chain.objects.all(), required=False, allow_null=True, help_text="Chain slug."
     )
@@ -129,7 +130,7 @@ class ProjectUpdateSerializer(serializers.Serializer):
 
 
 class ProjectCreateSerializer(ProjectUpdateSerializer):
-    code = serializers.CharField(max_length=20, help_text="Letters, digits, hyphens; stored upper-case.")
+    code = StrictCharField(max_length=20, help_text="Letters, digits, hyphens; stored upper-case.")
 
 
 class ProjectStatusSerializer(serializers.Serializer):
@@ -141,7 +142,7 @@ class ProjectStatusSerializer(serializers.Serializer):
 
 class MilestoneUpdateSerializer(serializers.Serializer):
     position = serializers.IntegerField(min_value=1, max_value=MAX_SMALL, help_text="Unique within the project.")
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     due_on = serializers.DateField()
     weight = serializers.IntegerField(min_value=1, max_value=MAX_SMALL, default=1)
     progress = serializers.IntegerField(

@@ -48,7 +48,7 @@ def test_nested_item_errors_name_the_path(world, api_for, tj_official) -> None:
     body = {"chain": "hydrogen", "title": "t", "reason": "r", "items": [{"operation": "explode"}]}
     response = api_for(tj_official).post("/api/proposals/", body, format="json")
     assert response.status_code == 400
-    assert "items.0.operation" in _error(response)["fields"]
+    assert "items[0].operation" in _error(response)["fields"]
 
 
 def test_malformed_json_is_400(world, api_for, joint_office) -> None:
