@@ -136,6 +136,8 @@ def _diff_span(chain: Chain, form: DiffForm) -> tuple[dt.date, dt.date, dt.date 
     return start, end, None
 
 
+# A read, so outside any transaction (AtomicWritesMiddleware): diagram_diff_get creates the diff row and
+# queues its render at once, and the worker must find the row committed.
 @require_safe
 def chain_diff(request: HttpRequest, slug: str) -> HttpResponse:
     """The chain's changes between two dates: added green, removed dashed red, changed orange."""

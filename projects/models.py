@@ -58,6 +58,8 @@ class JointProject(TimeStampedModel):
     ends_on = models.DateField(_("ends on"))
     status = models.CharField(_("status"), max_length=12, choices=ProjectStatus.choices, default=ProjectStatus.APPROVED)
     accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
+    # Moves with every change of the project, its participants or its milestones: the API's ETag.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         ordering = ["batch", "code"]
@@ -116,6 +118,7 @@ class Milestone(models.Model):
     weight = models.PositiveSmallIntegerField(_("weight"), default=1)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         ordering = ["project", "position"]
@@ -167,6 +170,8 @@ class Challenge(TimeStampedModel):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Moves with every change of the challenge or its phase gates: the API's ETag.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         ordering = ["-published_on", "code"]

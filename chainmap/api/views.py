@@ -89,6 +89,15 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     throttle_scopes: dict[str, str] = {}
     ordering_fields: list[str] = ["id"]
+    # action → rule ``(user=...) -> bool`` checked before the body is read: a user who may not
+    # create at all gets 403 whatever the input (an empty body included), never a 400.
+    action_rules: dict[str, Any] = {}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        rule = self.action_rules.get(getattr(self, "action", "") or "")
+        if rule is not None:
+            require(rule(user=request.user))
 
     def get_throttles(self) -> list[BaseThrottle]:
         scope = self.throttle_scopes.get(getattr(self, "action", "") or "")
@@ -237,6 +246,7 @@ class NodeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
     """Chain nodes by code. Direct edits: the joint office and the chain's leading region."""
 
     serializer_class = s.NodeSerializer
+    action_rules = {"create": permissions.can_create_chain_data}
     filterset_class = NodeFilterSet
     lookup_field = "code"
     ordering_fields = ["code", "name", "position", "segment"]
@@ -283,6 +293,7 @@ class EdgeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
     """Supply relations between two nodes of one chain (the supply graph stays acyclic)."""
 
     serializer_class = s.EdgeSerializer
+    action_rules = {"create": permissions.can_create_chain_data}
     filterset_class = EdgeFilterSet
     ordering_fields = ["id", "kind"]
 
@@ -434,6 +445,7 @@ class PlacementViewSet(
     """Enterprises placed on nodes: proposed by the enterprise or its region, confirmed or rejected by review."""
 
     serializer_class = s.PlacementSerializer
+    action_rules = {"create": permissions.can_create_enterprise_data}
     filterset_class = PlacementFilterSet
     ordering_fields = ["id", "status", "role"]
 
@@ -493,6 +505,7 @@ class ProfileViewSet(
     """Capability profiles with their offers and needs. The ETag follows ``edit_version``."""
 
     serializer_class = s.ProfileSerializer
+    action_rules = {"create": permissions.can_create_profile_data}
     filterset_class = ProfileFilterSet
     ordering_fields = ["id", "version", "status"]
     etag_field = "edit_version"
@@ -520,32 +533,20 @@ class ProfileViewSet(
         profile = self.get_object()
         require(permissions.can_edit_profile(user=request.user, enterprise=profile.enterprise))
         expected = self.expected_version(profile)
-        data = self.input(s.ProfileUpdateSerializer, partial=True)
-        offers = data.pop("offers", None)
-        needs = data.pop("needs", None)
+        # Every field of the input is optional already: PUT and PATCH alike. Not ``partial``, which
+        # would reach the nested offers and needs and skip their required fields and defaults.
+        data = self.input(s.ProfileUpdateSerializer)
+        offers = [dict(offer) for offer in data.pop("offers", [])]
+        needs = [dict(need) for need in data.pop("needs", [])]
+        # One service call checks everything (node codes included), then writes it all: one new edit_version.
         profile = profiles.profile_update(
-            profile_id=profile.pk, user=request.user, expected_edit_version=expected, changes=data
+            profile_id=profile.pk,
+            user=request.user,
+            expected_edit_version=expected,
+            changes=data,
+            offers=offers,
+            needs=needs,
         )
-        # New offers and needs are added to the version (same transaction as the rest of the request).
-        for offer in offers or []:
-            profiles.offer_save(
-                profile_id=profile.pk,
-                user=request.user,
-                node_id=node_id_by_code(offer["node"], field="offers.node"),
-                title=offer["title"],
-                description=offer["description"],
-                trl=offer["trl"],
-            )
-        for need in needs or []:
-            profiles.need_save(
-                profile_id=profile.pk,
-                user=request.user,
-                node_id=node_id_by_code(need["node"], field="needs.node"),
-                title=need["title"],
-                description=need["description"],
-                is_bottleneck=need["is_bottleneck"],
-                status=need["status"],
-            )
         return self.show(profile)
 
     @extend_schema(request=None, responses=s.ProfileSerializer)
@@ -582,6 +583,7 @@ class ProfileViewSet(
 
 
 class ProfileItemViewSet(
+    VersionedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -590,9 +592,12 @@ class ProfileItemViewSet(
     ApiViewSet,
 ):
     """Supply offers / technology needs of visible profiles; the enterprise's own members add, change
-    and delete them while the version is a draft or returned (otherwise 400 naming ``status``)."""
+    and delete them while the version is a draft or returned (otherwise 400 naming ``status``).
+    Each carries its own ``version`` (ETag; If-Match required to change it, optional to delete it);
+    every add, change or delete also moves the profile's ``edit_version`` and so the profile's ETag."""
 
     model: type[Model]
+    action_rules = {"create": permissions.can_create_profile_data}
     create_serializer: type[BaseSerializer]
     input_serializer: type[BaseSerializer]
 
@@ -605,10 +610,12 @@ class ProfileItemViewSet(
         )
 
     # Each kind saves and deletes through its own profile service.
-    def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
+    def _save(
+        self, data: dict[str, Any], *, profile_id: int, item_id: int | None, expected_version: int | None = None
+    ) -> Any:
         raise NotImplementedError  # abstract: SupplyOfferViewSet / TechnologyNeedViewSet
 
-    def _delete(self, item_id: int) -> None:
+    def _delete(self, item_id: int, *, expected_version: int | None) -> None:
         raise NotImplementedError  # abstract: SupplyOfferViewSet / TechnologyNeedViewSet
 
     def _editable(self, profile_id: Any) -> m.CapabilityProfile:
@@ -632,15 +639,16 @@ class ProfileItemViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
         self._editable(item.profile_id)
+        expected = self.expected_version(item)
         data = self.input(self.input_serializer, partial=kwargs.get("partial", False))
         current = dict(self.get_serializer(item).data)
         merged = {key: current[key] for key in self.input_serializer().fields if key in current} | data
-        return self.show(self._save(merged, profile_id=item.profile_id, item_id=item.pk))
+        return self.show(self._save(merged, profile_id=item.profile_id, item_id=item.pk, expected_version=expected))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
         self._editable(item.profile_id)
-        self._delete(item.pk)
+        self._delete(item.pk, expected_version=self.expected_version(item, required=False))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -656,10 +664,12 @@ class SupplyOfferViewSet(ProfileItemViewSet):
     create_serializer = s.OfferCreateSerializer
     input_serializer = s.OfferInputSerializer
 
-    def _delete(self, item_id: int) -> None:
-        profiles.offer_delete(offer_id=item_id, user=self.request.user)
+    def _delete(self, item_id: int, *, expected_version: int | None) -> None:
+        profiles.offer_delete(offer_id=item_id, user=self.request.user, expected_version=expected_version)
 
-    def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
+    def _save(
+        self, data: dict[str, Any], *, profile_id: int, item_id: int | None, expected_version: int | None = None
+    ) -> Any:
         return profiles.offer_save(
             profile_id=profile_id,
             user=self.request.user,
@@ -668,6 +678,7 @@ class SupplyOfferViewSet(ProfileItemViewSet):
             description=data.get("description", ""),
             trl=data.get("trl"),
             offer_id=item_id,
+            expected_version=expected_version,
         )
 
 
@@ -683,10 +694,12 @@ class TechnologyNeedViewSet(ProfileItemViewSet):
     create_serializer = s.NeedCreateSerializer
     input_serializer = s.NeedInputSerializer
 
-    def _delete(self, item_id: int) -> None:
-        profiles.need_delete(need_id=item_id, user=self.request.user)
+    def _delete(self, item_id: int, *, expected_version: int | None) -> None:
+        profiles.need_delete(need_id=item_id, user=self.request.user, expected_version=expected_version)
 
-    def _save(self, data: dict[str, Any], *, profile_id: int, item_id: int | None) -> Any:
+    def _save(
+        self, data: dict[str, Any], *, profile_id: int, item_id: int | None, expected_version: int | None = None
+    ) -> Any:
         return profiles.need_save(
             profile_id=profile_id,
             user=self.request.user,
@@ -696,6 +709,7 @@ class TechnologyNeedViewSet(ProfileItemViewSet):
             is_bottleneck=data.get("is_bottleneck", False),
             status=data.get("status", m.TechnologyNeed.Status.OPEN),
             need_id=item_id,
+            expected_version=expected_version,
         )
 
 
@@ -714,14 +728,17 @@ class TechnologyNeedViewSet(ProfileItemViewSet):
         summary="Move a term's dates or change its region (the joint office); neighbours follow.",
     ),
 )
-class LeadershipTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiViewSet):
+class LeadershipTermViewSet(
+    VersionedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiViewSet
+):
     """The rotating chain-leader calendar; the joint office edits it.
 
-    Terms carry no version, so no ETag / If-Match: an edit names the dates it wants, the service
-    serializes every calendar edit of a chain on the chain row, re-reads the terms under that lock
-    and moves the neighbours to keep the calendar gapless, and refuses any change to a past day.
-    Two concurrent edits thus never lose one another; the later one applies to the calendar as the
-    earlier left it (or is refused naming the field)."""
+    Each term carries a version (ETag; If-Match required to change it). It moves with every change of
+    the term's region or dates, also when an edit of a neighbouring term moves this one to keep the
+    calendar gapless, and when the rotation opens or closes the term. The service serializes every
+    calendar edit of a chain on the chain row and compares the version under that lock, so of two
+    edits made from the same read the later one gets 412 instead of applying to a calendar its
+    author has not seen."""
 
     serializer_class = s.LeadershipTermSerializer
     filterset_class = LeadershipTermFilterSet
@@ -733,6 +750,7 @@ class LeadershipTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         term = self.get_object()
         require(permissions.can_manage_calendars(user=request.user))
+        expected = self.expected_version(term)
         data = self.input(s.LeadershipTermUpdateSerializer, partial=kwargs.get("partial", False))
         region = data.get("region")
         term = terms.term_update(
@@ -742,6 +760,7 @@ class LeadershipTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
             region_id=region.pk if region is not None else None,
             starts_on=data.get("starts_on"),
             ends_on=data.get("ends_on"),
+            expected_version=expected,
         )
         return self.show(term)
 
@@ -771,6 +790,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     """Change proposals to chain maps, reviewed by the leading region (never by their author)."""
 
     serializer_class = s.ProposalSerializer
+    action_rules = {"create": permissions.can_create_chain_data}
     filterset_class = ProposalFilterSet
     ordering_fields = ["created_at", "status"]
 
@@ -851,6 +871,7 @@ class BottleneckViewSet(
     """Bottlenecks (卡点) by code; collected ones are visible to officials only."""
 
     serializer_class = s.BottleneckSerializer
+    action_rules = {"create": permissions.can_create_chain_data}
     filterset_class = BottleneckFilterSet
     lookup_field = "code"
     ordering_fields = ["code", "severity", "status", "target_date"]
@@ -1079,6 +1100,7 @@ def _subscription_changes(data: dict[str, Any]) -> dict[str, Any]:
     partial_update=extend_schema(request=s.SubscriptionInputSerializer, responses=s.SubscriptionSerializer),
 )
 class SubscriptionViewSet(
+    VersionedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -1087,7 +1109,8 @@ class SubscriptionViewSet(
     ApiViewSet,
 ):
     """Report subscriptions: your own (the joint office: everyone's). No chain and no cluster chosen means
-    every report. Subscriptions carry no version: the last save wins, as on the page."""
+    every report. Each carries a version (ETag): If-Match is required to change one and optional to
+    delete it (412 when stale). The subscription page saves without a version: the last save wins there."""
 
     serializer_class = s.SubscriptionSerializer
     filterset_class = SubscriptionFilterSet
@@ -1125,16 +1148,21 @@ class SubscriptionViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         subscription = self.get_object()
         require(permissions.can_manage_subscription(user=request.user, subscription=subscription))
+        expected = self.expected_version(subscription)
         data = self.input(s.SubscriptionInputSerializer, partial=kwargs.get("partial", False))
         subscription = subscriptions.subscription_update(
-            subscription_id=subscription.pk, user=request.user, changes=_subscription_changes(data)
+            subscription_id=subscription.pk,
+            user=request.user,
+            changes=_subscription_changes(data),
+            expected_version=expected,
         )
         return self.show(subscription)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         subscription = self.get_object()
         require(permissions.can_manage_subscription(user=request.user, subscription=subscription))
-        subscriptions.subscription_delete(subscription_id=subscription.pk, user=request.user)
+        expected = self.expected_version(subscription, required=False)
+        subscriptions.subscription_delete(subscription_id=subscription.pk, user=request.user, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -1169,10 +1197,17 @@ def _subject_field(error: ValidationError) -> ValidationError:
     partial_update=extend_schema(request=s.CalendarSubjectSerializer, responses=s.CalendarEntrySerializer),
 )
 class CalendarEntryViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ApiViewSet
+    VersionedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ApiViewSet,
 ):
     """The 一月一链 (chain of the month) and 一季一群 (cluster of the quarter) calendars; the joint office
-    edits them. A period whose round is matched is locked: changing it answers 400 naming ``period``."""
+    edits them. A period whose round is matched is locked: changing it answers 400 naming ``period``.
+    Each entry carries a version (ETag; If-Match required for PUT / PATCH) that moves when its subject
+    changes, whichever way (also through ``POST`` or ``fill``). PATCH without ``subject`` changes nothing."""
 
     serializer_class = s.CalendarEntrySerializer
     filterset_class = CalendarEntryFilterSet
@@ -1206,13 +1241,20 @@ class CalendarEntryViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         entry = self.get_object()
         require(permissions.can_manage_calendars(user=request.user))
-        data = self.input(s.CalendarSubjectSerializer)
+        expected = self.expected_version(entry)
+        data = self.input(s.CalendarSubjectSerializer, partial=kwargs.get("partial", False))
+        if "subject" not in data:  # a partial update naming nothing to change
+            fresh = self.get_queryset().get(pk=entry.pk)
+            if fresh.version != expected:
+                raise PreconditionFailed()
+            return self.show(fresh)
         try:
             entry = rounds.calendar_entry_set(
                 kind=entry.kind,
                 period=entry.period,
                 subject_id=_calendar_subject_id(entry.kind, data["subject"]),
                 user=request.user,
+                expected_version=expected,
             )
         except ValidationError as error:
             raise _subject_field(error) from None

@@ -57,6 +57,8 @@ class LeadershipTerm(TimeStampedModel):
     )
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
+    # Moves with every change of region or dates (also a neighbour's move): the API's ETag.
+    version = models.PositiveIntegerField(_("version"), default=1)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Claimed before the handover mail is sent so a re-run never sends twice.

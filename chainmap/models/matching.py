@@ -40,6 +40,7 @@ class CalendarEntry(TimeStampedModel):
     cluster = models.ForeignKey(
         "chainmap.Cluster", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("cluster")
     )
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         ordering = ["kind", "period"]

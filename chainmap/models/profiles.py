@@ -91,6 +91,7 @@ class SupplyOffer(TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True, max_length=4000)
     trl = models.PositiveSmallIntegerField(_("technology readiness level"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
     tokens = models.JSONField(_("tokens"), default=list, blank=True)
     token_codes = models.BinaryField(_("token codes"), null=True, blank=True, editable=False)
 
@@ -127,6 +128,7 @@ class TechnologyNeed(TimeStampedModel):
     description = models.TextField(_("description"), blank=True, max_length=4000)
     is_bottleneck = models.BooleanField(_("卡脖子 / common key technology"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    version = models.PositiveIntegerField(_("version"), default=1)
     tokens = models.JSONField(_("tokens"), default=list, blank=True)
 
     class Meta:

@@ -52,6 +52,7 @@ class Subscription(TimeStampedModel):
     regions = models.ManyToManyField("chainmap.Region", blank=True, related_name="+", verbose_name=_("regions"))
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans")
     is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("subscription")

@@ -128,8 +128,9 @@ ROTATION_REASON = "轮值交接"
 
 def _stamp(term: LeadershipTerm, *, field: str, reason: str) -> None:
     setattr(term, field, timezone.now())
+    term.version += 1  # the term as the API shows it changed: its ETag moves
     term._change_reason = reason  # type: ignore[attr-defined]
-    term.save(update_fields=[field, "updated_at"])
+    term.save(update_fields=[field, "version", "updated_at"])
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -140,8 +140,18 @@ def _store_tokens(profile: CapabilityProfile) -> None:
 
 
 def _touch(profile: CapabilityProfile) -> None:
-    """A change to an offer or need is a change to the version (its ``updated_at``)."""
-    CapabilityProfile.objects.filter(pk=profile.pk).update(updated_at=timezone.now())
+    """A change to an offer or need is a change to the version (its ``updated_at`` and ``edit_version``:
+    the profile's ETag moves). The caller holds the profile's row lock."""
+    CapabilityProfile.objects.filter(pk=profile.pk).update(
+        updated_at=timezone.now(), edit_version=F("edit_version") + 1
+    )
+    profile.edit_version += 1
+
+
+def _check_item_version(item: Any, expected_version: int | None) -> None:
+    """Optimistic lock of an offer or need (None: a page form, the last save wins)."""
+    if expected_version is not None and item.version != expected_version:
+        raise ConflictError(current=item, expected_version=expected_version)
 
 
 # --- the lifecycle -----------------------------------------------------------------------------
@@ -183,12 +193,77 @@ def profile_start_draft(*, enterprise_id: int, user: Any) -> CapabilityProfile:
     return draft
 
 
+def _node_by_code(code: Any, nodes: dict[str, Node]) -> Node:
+    node = nodes.get(code) if isinstance(code, str) else None
+    if node is None:
+        raise ValidationError({"node": _("Unknown node code %(code)s.") % {"code": code}})
+    return node
+
+
+def _offer_checks(item: dict[str, Any], nodes: dict[str, Node]) -> dict[str, Any]:
+    return {
+        "node": lambda: _node_by_code(item.get("node"), nodes),
+        "title": lambda: _clean_text(SupplyOffer, "title", item.get("title"), required=True),
+        "description": lambda: _clean_text(SupplyOffer, "description", item.get("description", "")),
+        "trl": lambda: _clean_trl("trl", item.get("trl"), required=False),
+    }
+
+
+def _need_checks(item: dict[str, Any], nodes: dict[str, Node]) -> dict[str, Any]:
+    def clean_status() -> str:
+        status = item.get("status", TechnologyNeed.Status.OPEN)
+        if status not in TechnologyNeed.Status.values:
+            raise ValidationError({"status": _("Choose a valid status.")})
+        return str(status)
+
+    def clean_is_bottleneck() -> bool:
+        value = item.get("is_bottleneck", False)
+        if not isinstance(value, bool):
+            raise ValidationError({"is_bottleneck": _("Must be true or false.")})
+        return value
+
+    return {
+        "node": lambda: _node_by_code(item.get("node"), nodes),
+        "title": lambda: _clean_text(TechnologyNeed, "title", item.get("title"), required=True),
+        "description": lambda: _clean_text(TechnologyNeed, "description", item.get("description", "")),
+        "is_bottleneck": clean_is_bottleneck,
+        "status": clean_status,
+    }
+
+
+def _collect_paths(groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``_collect`` for several groups of checks at once: group ``""`` holds the top-level fields,
+    ``"offers[1]"`` one item's. One ValidationError names every bad field by its path (``offers[1].node``)."""
+    values: dict[str, dict[str, Any]] = {}
+    errors: dict[str, list[str]] = {}
+    for prefix, checks in groups.items():
+        try:
+            values[prefix] = _collect(checks)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(f"{prefix}.{name}" if prefix else name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 @transaction.atomic
 def profile_update(
-    *, profile_id: int, user: Any, expected_edit_version: int, changes: dict[str, Any]
+    *,
+    profile_id: int,
+    user: Any,
+    expected_edit_version: int,
+    changes: dict[str, Any],
+    offers: list[dict[str, Any]] | None = None,
+    needs: list[dict[str, Any]] | None = None,
 ) -> CapabilityProfile:
-    """Change the profile fields of a draft or returned version; a stale ``expected_edit_version``
-    (someone saved meanwhile) raises ConflictError and writes nothing."""
+    """Change the profile fields of a draft or returned version and add new ``offers`` / ``needs`` to it.
+
+    Each offer or need is a dict naming its node by code (``node``) with ``title`` and, optionally,
+    the other fields of ``offer_save`` / ``need_save``. All or nothing: every value is checked first and
+    one ValidationError names each bad one (``offers[1].node``); then everything is written and
+    ``edit_version`` goes up once. A stale ``expected_edit_version`` (someone saved meanwhile) raises
+    ConflictError and writes nothing."""
     profile = _editable_profile(profile_id=profile_id, user=user)
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))
     if unknown:
@@ -206,17 +281,31 @@ def profile_update(
                 }
             ],
         )
+    offers, needs = list(offers or []), list(needs or [])
+    codes = {item.get("node") for item in (*offers, *needs) if isinstance(item.get("node"), str)}
+    nodes = {node.code: node for node in Node.objects.filter(code__in=codes)} if codes else {}
     checks: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "trl":
             checks[field] = lambda value=value: _clean_trl("trl", value, required=True)
         else:
             checks[field] = lambda field=field, value=value: _clean_text(CapabilityProfile, field, value)
-    for field, value in _collect(checks).items():
+    groups: dict[str, dict[str, Any]] = {"": checks}
+    groups.update({f"offers[{index}]": _offer_checks(item, nodes) for index, item in enumerate(offers)})
+    groups.update({f"needs[{index}]": _need_checks(item, nodes) for index, item in enumerate(needs)})
+    values = _collect_paths(groups)
+    for field, value in values.pop("").items():
         setattr(profile, field, value)
     profile.edit_version += 1
     profile.save()
     text.tokens_refresh_profile(profile_id=profile.pk)
+    for prefix, item_values in values.items():
+        if prefix.startswith("offers["):
+            offer = SupplyOffer.objects.create(profile=profile, **item_values)
+            text.tokens_refresh_offer(offer_id=offer.pk)
+        else:
+            need = TechnologyNeed.objects.create(profile=profile, **item_values)
+            text.tokens_refresh_need(need_id=need.pk)
     profile.refresh_from_db(fields=["tokens"])
     return profile
 
@@ -231,14 +320,17 @@ def offer_save(
     description: str = "",
     trl: int | None = None,
     offer_id: int | None = None,
+    expected_version: int | None = None,
 ) -> SupplyOffer:
-    """Add a supply offer to a draft or returned version, or change one of its offers."""
+    """Add a supply offer to a draft or returned version, or change one of its offers (a stale
+    ``expected_version`` raises ConflictError and writes nothing)."""
     profile = _editable_profile(profile_id=profile_id, user=user)
     offer = SupplyOffer(profile=profile)
     if offer_id is not None:
-        offer = SupplyOffer.objects.filter(pk=offer_id, profile=profile).first()
+        offer = SupplyOffer.objects.select_for_update().filter(pk=offer_id, profile=profile).first()
         if offer is None:
             raise ValidationError({"offer": _("This offer is not part of the version.")})
+        _check_item_version(offer, expected_version)
     values = _collect(
         {
             "node": lambda: _node(node_id),
@@ -254,6 +346,8 @@ def _item_store(item: Any, values: dict[str, Any], *, profile: CapabilityProfile
     """Save an offer or need with its cleaned values and store its matching tokens."""
     for field, value in values.items():
         setattr(item, field, value)
+    if item.pk is not None:
+        item.version += 1
     item.save()
     tokenize(**{key: item.pk})
     item.refresh_from_db(fields=["tokens"])
@@ -261,18 +355,31 @@ def _item_store(item: Any, values: dict[str, Any], *, profile: CapabilityProfile
     return item
 
 
-def _item_delete(model: Any, *, item_id: int, user: Any, field: str, missing: str) -> None:
+def _item_delete(
+    model: Any, *, item_id: int, user: Any, field: str, missing: str, expected_version: int | None
+) -> None:
     profile_id = model.objects.filter(pk=item_id).values_list("profile_id", flat=True).first()
     if profile_id is None:
         raise ValidationError({field: missing})
     profile = _editable_profile(profile_id=profile_id, user=user)
-    model.objects.filter(pk=item_id, profile=profile).delete()
+    item = model.objects.select_for_update().filter(pk=item_id, profile=profile).first()
+    if item is None:
+        raise ValidationError({field: missing})
+    _check_item_version(item, expected_version)
+    item.delete()
     _touch(profile)
 
 
 @transaction.atomic
-def offer_delete(*, offer_id: int, user: Any) -> None:
-    _item_delete(SupplyOffer, item_id=offer_id, user=user, field="offer", missing=_("This offer does not exist."))
+def offer_delete(*, offer_id: int, user: Any, expected_version: int | None = None) -> None:
+    _item_delete(
+        SupplyOffer,
+        item_id=offer_id,
+        user=user,
+        field="offer",
+        missing=_("This offer does not exist."),
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
@@ -286,14 +393,17 @@ def need_save(
     is_bottleneck: bool = False,
     status: str = TechnologyNeed.Status.OPEN,
     need_id: int | None = None,
+    expected_version: int | None = None,
 ) -> TechnologyNeed:
-    """Add a technology need to a draft or returned version, or change one of its needs."""
+    """Add a technology need to a draft or returned version, or change one of its needs (a stale
+    ``expected_version`` raises ConflictError and writes nothing)."""
     profile = _editable_profile(profile_id=profile_id, user=user)
     need = TechnologyNeed(profile=profile)
     if need_id is not None:
-        need = TechnologyNeed.objects.filter(pk=need_id, profile=profile).first()
+        need = TechnologyNeed.objects.select_for_update().filter(pk=need_id, profile=profile).first()
         if need is None:
             raise ValidationError({"need": _("This need is not part of the version.")})
+        _check_item_version(need, expected_version)
 
     def clean_status() -> str:
         if status not in TechnologyNeed.Status.values:
@@ -313,8 +423,15 @@ def need_save(
 
 
 @transaction.atomic
-def need_delete(*, need_id: int, user: Any) -> None:
-    _item_delete(TechnologyNeed, item_id=need_id, user=user, field="need", missing=_("This need does not exist."))
+def need_delete(*, need_id: int, user: Any, expected_version: int | None = None) -> None:
+    _item_delete(
+        TechnologyNeed,
+        item_id=need_id,
+        user=user,
+        field="need",
+        missing=_("This need does not exist."),
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic

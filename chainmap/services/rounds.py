@@ -33,6 +33,7 @@ from chainmap.models import (
 )
 from chainmap.services.calendars import CALENDAR_EPOCH_YEAR, calendar_generate_year
 from chainmap.services.matching import matching_run
+from chainmap.services.versions import version_check
 
 logger = logging.getLogger(__name__)
 
@@ -363,9 +364,22 @@ def _subject_fields(kind: str, subject_id: int | None) -> dict[str, int | None]:
     return {"chain_id": None, "cluster_id": subject_id}
 
 
-def _set_entry(*, kind: str, period: dt.date, subject_id: int) -> CalendarEntry:
+def _set_entry(*, kind: str, period: dt.date, subject_id: int, expected_version: int | None = None) -> CalendarEntry:
+    """Create or change the period's entry; a change of subject moves its version (the API's ETag)."""
     fields = _subject_fields(kind, subject_id)
-    entry, _created = CalendarEntry.objects.update_or_create(kind=kind, period=period, defaults=fields)
+    locked = CalendarEntry.objects.select_for_update().filter(kind=kind, period=period)
+    entry = locked.first()
+    if entry is not None:
+        version_check(entry, expected_version)
+    else:
+        entry, created = CalendarEntry.objects.get_or_create(kind=kind, period=period, defaults=fields)
+        if not created:  # a concurrent call created it since our read
+            entry = locked.get()
+    if any(getattr(entry, key) != value for key, value in fields.items()):
+        for key, value in fields.items():
+            setattr(entry, key, value)
+        entry.version += 1
+        entry.save()
     # A planned or open round follows its period's new subject.
     MatchingRound.objects.filter(kind=kind, period=period).exclude(status__in=LOCKED_STATUSES).update(
         **fields, updated_at=timezone.now()
@@ -379,9 +393,12 @@ def _locked_periods(*, kind: str, periods: list[dt.date]) -> dict[dt.date, Match
 
 
 @transaction.atomic
-def calendar_entry_set(*, kind: str, period: dt.date, subject_id: int, user: Any) -> CalendarEntry:
+def calendar_entry_set(
+    *, kind: str, period: dt.date, subject_id: int, user: Any, expected_version: int | None = None
+) -> CalendarEntry:
     """Give a month to a chain (一月一链) or a quarter to a cluster (一季一群): the joint office.
-    Refused once the period's round is matched."""
+    Refused once the period's round is matched; a stale ``expected_version`` of the period's entry
+    raises ConflictError and writes nothing."""
     _check_user(user, permissions.can_manage_calendars(user=user))
     _check_kind(kind)
     if not isinstance(period, dt.date):
@@ -398,7 +415,7 @@ def calendar_entry_set(*, kind: str, period: dt.date, subject_id: int, user: Any
                 % {"period": f"{start:%Y-%m}"}
             }
         )
-    return _set_entry(kind=kind, period=start, subject_id=subject_id)
+    return _set_entry(kind=kind, period=start, subject_id=subject_id, expected_version=expected_version)
 
 
 @transaction.atomic

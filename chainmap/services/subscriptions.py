@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from chainmap import permissions
 from chainmap.models import Chain, Cluster, Region, Subscription
+from chainmap.services.versions import version_check
 
 LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 SUBSCRIPTION_FIELDS = ("chain_ids", "cluster_ids", "region_ids", "language", "is_active")
@@ -63,6 +64,8 @@ def _write(subscription: Subscription, clean: dict[str, Any]) -> None:
     for key in ("language", "is_active"):
         if key in clean:
             setattr(subscription, key, clean[key])
+    if subscription.pk is not None:
+        subscription.version += 1
     subscription.save()
     if "chain_ids" in clean:
         subscription.chains.set(clean["chain_ids"])
@@ -124,9 +127,13 @@ def _locked(subscription_id: int, user: Any) -> Subscription:
 
 
 @transaction.atomic
-def subscription_update(*, subscription_id: int, user: Any, changes: dict[str, Any]) -> Subscription:
-    """Change the chosen chains / clusters / regions (``*_ids``), ``language`` or ``is_active``."""
+def subscription_update(
+    *, subscription_id: int, user: Any, changes: dict[str, Any], expected_version: int | None = None
+) -> Subscription:
+    """Change the chosen chains / clusters / regions (``*_ids``), ``language`` or ``is_active``; a stale
+    ``expected_version`` raises ConflictError and writes nothing."""
     subscription = _locked(subscription_id, user)
+    version_check(subscription, expected_version)
     clean = _check(changes)
     if clean.get("is_active", subscription.is_active) and not permissions.can_view_reports(user=subscription.user):
         raise ValidationError({"is_active": _("This user may not receive round reports.")})
@@ -135,6 +142,8 @@ def subscription_update(*, subscription_id: int, user: Any, changes: dict[str, A
 
 
 @transaction.atomic
-def subscription_delete(*, subscription_id: int, user: Any) -> None:
+def subscription_delete(*, subscription_id: int, user: Any, expected_version: int | None = None) -> None:
     """Unsubscribe; deliveries already made keep their record (their subscription link is cleared)."""
-    _locked(subscription_id, user).delete()
+    subscription = _locked(subscription_id, user)
+    version_check(subscription, expected_version)
+    subscription.delete()

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from chainmap import permissions
 from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
 from chainmap.services.leadership import add_months, leadership_generate_terms
+from chainmap.services.versions import version_check
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -67,6 +68,7 @@ def _save_without_overlap(
         term = terms[ready]
         term.starts_on, term.ends_on = pending.pop(ready)
         stored[ready] = (term.starts_on, term.ends_on)
+        term.version += 1
         _record(term, user=user, reason=reason)
         term.save()
 
@@ -80,8 +82,11 @@ def term_update(
     region_id: int | None = None,
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
+    expected_version: int | None = None,
 ) -> LeadershipTerm:
-    """Change one term's region or dates; its neighbours follow so the calendar stays gapless."""
+    """Change one term's region or dates; its neighbours follow so the calendar stays gapless. Every
+    term that changes (a neighbour too) moves its version; a stale ``expected_version`` of this term
+    raises ConflictError and writes nothing."""
     reason = _require(user=user, reason=reason)
     term = LeadershipTerm.objects.filter(pk=term_id).first()
     if term is None:
@@ -90,6 +95,7 @@ def term_update(
     Chain.objects.select_for_update().get(pk=term.chain_id)
     terms = {t.pk: t for t in LeadershipTerm.objects.select_for_update().filter(chain_id=term.chain_id)}
     term = terms[term_id]
+    version_check(term, expected_version)
     ordered = sorted(terms.values(), key=lambda t: t.starts_on)
     index = ordered.index(term)
     previous = ordered[index - 1] if index > 0 else None
@@ -132,9 +138,11 @@ def term_update(
         planned[following.pk] = (new_end + ONE_DAY, following.ends_on)
     try:
         with transaction.atomic():
-            _save_without_overlap(planned, terms, user=user, reason=reason)
             if region is not None:
-                term.region = region
+                term.region = region  # saved with its new dates, or alone below
+            _save_without_overlap(planned, terms, user=user, reason=reason)
+            if region is not None and term.pk not in planned:
+                term.version += 1
                 _record(term, user=user, reason=reason)
                 term.save()
     except IntegrityError as exc:
@@ -196,6 +204,7 @@ def terms_regenerate(
     running = next((t for t in terms if t.starts_on < starts_on <= t.ends_on), None)
     if running is not None:
         running.ends_on = starts_on - ONE_DAY
+        running.version += 1
         _record(running, user=user, reason=reason)
         running.save()
 

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from chainmap.api.views import ApiViewSet, require
+from chainmap.api.views import ApiViewSet, VersionedMixin, require
 from chainmap.models import Bottleneck
 from projects import models as pm
 from projects import permissions, selectors
@@ -51,6 +51,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ),
 )
 class ChallengeViewSet(
+    VersionedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -58,9 +59,11 @@ class ChallengeViewSet(
     ApiViewSet,
 ):
     """Challenges by code: drafts are visible to officials only. The chain's leading region and the joint
-    office create, publish, review, award and close them."""
+    office create, publish, review, award and close them. Each carries a version (ETag; If-Match required
+    for PUT / PATCH) that every change moves: an edit, a lifecycle action, a phase gate."""
 
     serializer_class = s.ChallengeSerializer
+    action_rules = {"create": permissions.can_create_challenges}
     filterset_class = ChallengeFilterSet
     lookup_field = "code"
     ordering_fields = ["code", "published_on", "deadline"]
@@ -86,9 +89,14 @@ class ChallengeViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         challenge = self.get_object()
         require(permissions.can_manage_challenge(user=request.user, challenge=challenge))
+        expected = self.expected_version(challenge)
         data = self.input(s.ChallengeUpdateSerializer, partial=kwargs.get("partial", False))
         self._phases(data)
-        return self.show(service.challenge_update(challenge_id=challenge.pk, user=request.user, changes=data))
+        return self.show(
+            service.challenge_update(
+                challenge_id=challenge.pk, user=request.user, changes=data, expected_version=expected
+            )
+        )
 
     def _manage(self) -> pm.Challenge:
         challenge = self.get_object()
@@ -169,6 +177,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     """Applications to challenges: officials see all, an enterprise member its own enterprise's."""
 
     serializer_class = s.ApplicationSerializer
+    action_rules = {"create": permissions.can_submit_applications}
     filterset_class = ApplicationFilterSet
     ordering_fields = ["id", "created_at", "status"]
 

@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from chainmap.api.views import ApiViewSet, require
+from chainmap.api.views import ApiViewSet, VersionedMixin, require
 from projects import models as pm
 from projects import permissions_joint as rules
 from projects import selectors_joint
@@ -107,9 +107,16 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     partial_update=extend_schema(request=s.ProjectUpdateSerializer, responses=s.JointProjectSerializer),
 )
 class JointProjectViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ApiViewSet
+    VersionedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ApiViewSet,
 ):
-    """Joint R&D projects by code, with participants, milestones and weighted progress."""
+    """Joint R&D projects by code, with participants, milestones and weighted progress. Each carries a
+    version (ETag; If-Match required for PUT / PATCH) that moves with every change of the project, of its
+    status and of any of its milestones (added, changed or deleted)."""
 
     serializer_class = s.JointProjectSerializer
     filterset_class = JointProjectFilterSet
@@ -136,8 +143,11 @@ class JointProjectViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self.get_object()
         require(rules.can_edit_project(user=request.user, project=project))
+        expected = self.expected_version(project)
         data = self.input(s.ProjectUpdateSerializer, partial=kwargs.get("partial", False))
-        project = service.project_update(user=request.user, project_id=project.pk, changes=_project_changes(data))
+        project = service.project_update(
+            user=request.user, project_id=project.pk, changes=_project_changes(data), expected_version=expected
+        )
         return self.show(project)
 
     @extend_schema(
@@ -163,6 +173,7 @@ class JointProjectViewSet(
     partial_update=extend_schema(request=s.MilestoneUpdateSerializer, responses=s.MilestoneSerializer),
 )
 class MilestoneViewSet(
+    VersionedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -170,9 +181,11 @@ class MilestoneViewSet(
     mixins.DestroyModelMixin,
     ApiViewSet,
 ):
-    """Milestones of joint projects; progress at 100 sets completed_on."""
+    """Milestones of joint projects; progress at 100 sets completed_on. Each carries a version (ETag;
+    If-Match required for PUT / PATCH, optional for DELETE); every change also moves the project's."""
 
     serializer_class = s.MilestoneSerializer
+    action_rules = {"create": rules.can_create_milestones}
     filterset_class = MilestoneFilterSet
     ordering_fields = ["position", "due_on", "progress"]
 
@@ -189,12 +202,16 @@ class MilestoneViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         milestone = self.get_object()
         require(rules.can_edit_project(user=request.user, project=milestone.project))
+        expected = self.expected_version(milestone)
         data = self.input(s.MilestoneUpdateSerializer, partial=kwargs.get("partial", False))
-        milestone = service.milestone_update(user=request.user, milestone_id=milestone.pk, changes=data)
+        milestone = service.milestone_update(
+            user=request.user, milestone_id=milestone.pk, changes=data, expected_version=expected
+        )
         return self.show(milestone)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         milestone = self.get_object()
         require(rules.can_edit_project(user=request.user, project=milestone.project))
-        service.milestone_delete(user=request.user, milestone_id=milestone.pk)
+        expected = self.expected_version(milestone, required=False)
+        service.milestone_delete(user=request.user, milestone_id=milestone.pk, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from chainmap import permissions as chain_permissions
@@ -28,6 +29,7 @@ from chainmap import roles
 from chainmap.models import Bottleneck, Enterprise
 from chainmap.models.bottlenecks import BottleneckStatus
 from chainmap.services import mapedit
+from chainmap.services.versions import version_check
 from projects import permissions
 from projects.models import (
     Application,
@@ -165,6 +167,8 @@ def _check_deadline(deadline: dt.date | None, *, today: dt.date, published_on: d
 
 
 def _save(obj: Any) -> None:
+    if isinstance(obj, Challenge) and obj.pk is not None:
+        obj.version += 1  # every change of a challenge moves its ETag
     obj.full_clean()
     try:
         with transaction.atomic():
@@ -222,12 +226,19 @@ def challenge_create(
 
 @transaction.atomic
 def challenge_update(
-    *, challenge_id: int, user: Any, changes: dict[str, Any], today: dt.date | None = None
+    *,
+    challenge_id: int,
+    user: Any,
+    changes: dict[str, Any],
+    today: dt.date | None = None,
+    expected_version: int | None = None,
 ) -> Challenge:
     """Change a draft or published challenge. ``phases`` (a list of ``{name, gate_on}``) replaces the gates.
-    Once published the mechanism stays (applicants answered that call)."""
+    Once published the mechanism stays (applicants answered that call). A stale ``expected_version``
+    raises ConflictError and writes nothing."""
     challenge = _lock_challenge(challenge_id)
     _require_manager(user, challenge)
+    version_check(challenge, expected_version)
     _require_status(challenge, ChallengeStatus.DRAFT, ChallengeStatus.PUBLISHED)
     unknown = sorted(set(changes) - set(CHALLENGE_FIELDS))
     if unknown:
@@ -394,6 +405,8 @@ def phase_save(
     phase.name = name
     phase.gate_on = gate_on
     _save(phase)
+    # The gates are part of the challenge: its ETag moves.
+    Challenge.objects.filter(pk=challenge.pk).update(version=F("version") + 1)
     return phase
 
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from chainmap import permissions
 from chainmap.models import Bottleneck, Chain, Enterprise, Region
+from chainmap.services.versions import version_check
 from projects import permissions_joint as rules
 from projects.models import Batch, JointProject, Milestone, Participant, ProjectStatus
 
@@ -387,8 +388,11 @@ def project_create(
 
 
 @transaction.atomic
-def project_update(*, user: Any, project_id: int, changes: dict[str, Any]) -> JointProject:
-    """Change a project's fields; ``bottleneck_ids`` and ``participants`` replace the whole set."""
+def project_update(
+    *, user: Any, project_id: int, changes: dict[str, Any], expected_version: int | None = None
+) -> JointProject:
+    """Change a project's fields; ``bottleneck_ids`` and ``participants`` replace the whole set. A stale
+    ``expected_version`` raises ConflictError and writes nothing."""
     project = (
         JointProject.objects.select_for_update(of=("self",))
         .select_related("batch", "chain", "lead_region")
@@ -401,6 +405,7 @@ def project_update(*, user: Any, project_id: int, changes: dict[str, Any]) -> Jo
         rules.can_edit_project(user=user, project=project),
         _("Only the joint office and officials of a participating region edit this project."),
     )
+    version_check(project, expected_version)
     unknown = set(changes) - set(PROJECT_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
@@ -429,6 +434,7 @@ def project_update(*, user: Any, project_id: int, changes: dict[str, Any]) -> Jo
         setattr(project, field, value)
     if rows is not None:
         project.lead_unit = _lead_unit(rows)
+    project.version += 1
     project.save()
     _save_relations(project, participants=rows, bottlenecks=found)
     return project
@@ -467,7 +473,8 @@ def project_set_status(*, user: Any, project_id: int, status: str, accepted_on: 
             raise ValidationError({"status": _("A project is accepted only when all its milestones are complete.")})
         project.accepted_on = accepted_on
     project.status = status
-    project.save(update_fields=["status", "accepted_on", "updated_at"])
+    project.version += 1
+    project.save(update_fields=["status", "accepted_on", "version", "updated_at"])
     return project
 
 
@@ -485,6 +492,26 @@ def _open_project(*, user: Any, project_id: int) -> JointProject:
     if project.status in CLOSED:
         raise ValidationError({"project": _("The milestones of an accepted or terminated project no longer change.")})
     return project
+
+
+def _milestone_changed(project: JointProject) -> None:
+    """A milestone is part of its project (its progress rolls up): the project's ETag moves too."""
+    project.version += 1
+    project.save(update_fields=["version", "updated_at"])
+
+
+def _locked_milestone(*, user: Any, milestone_id: int, expected_version: int | None) -> Milestone:
+    """The milestone and its open project, locked project first (the order every project write takes)."""
+    project_id = Milestone.objects.filter(pk=milestone_id).values_list("project_id", flat=True).first()
+    if project_id is None:
+        raise ValidationError({"milestone": _("This milestone does not exist.")})
+    project = _open_project(user=user, project_id=project_id)
+    milestone = Milestone.objects.select_for_update().filter(pk=milestone_id, project=project).first()
+    if milestone is None:
+        raise ValidationError({"milestone": _("This milestone does not exist.")})
+    version_check(milestone, expected_version)
+    milestone.project = project
+    return milestone
 
 
 def _milestone_values(values: dict[str, Any], *, project: JointProject, milestone_id: int | None) -> dict[str, Any]:
@@ -546,29 +573,31 @@ def milestone_create(
     milestone = Milestone(project=project, **clean)
     _complete(milestone)
     milestone.save()
+    _milestone_changed(project)
     return milestone
 
 
 @transaction.atomic
-def milestone_update(*, user: Any, milestone_id: int, changes: dict[str, Any]) -> Milestone:
-    milestone = Milestone.objects.select_for_update().filter(pk=milestone_id).first()
-    if milestone is None:
-        raise ValidationError({"milestone": _("This milestone does not exist.")})
-    project = _open_project(user=user, project_id=milestone.project_id)
+def milestone_update(
+    *, user: Any, milestone_id: int, changes: dict[str, Any], expected_version: int | None = None
+) -> Milestone:
+    """Change a milestone; a stale ``expected_version`` raises ConflictError and writes nothing."""
+    milestone = _locked_milestone(user=user, milestone_id=milestone_id, expected_version=expected_version)
+    project = milestone.project
     unknown = set(changes) - set(MILESTONE_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
     for field, value in _milestone_values(changes, project=project, milestone_id=milestone.pk).items():
         setattr(milestone, field, value)
     _complete(milestone)
+    milestone.version += 1
     milestone.save()
+    _milestone_changed(project)
     return milestone
 
 
 @transaction.atomic
-def milestone_delete(*, user: Any, milestone_id: int) -> None:
-    milestone = Milestone.objects.select_for_update().filter(pk=milestone_id).first()
-    if milestone is None:
-        raise ValidationError({"milestone": _("This milestone does not exist.")})
-    _open_project(user=user, project_id=milestone.project_id)
+def milestone_delete(*, user: Any, milestone_id: int, expected_version: int | None = None) -> None:
+    milestone = _locked_milestone(user=user, milestone_id=milestone_id, expected_version=expected_version)
     milestone.delete()
+    _milestone_changed(milestone.project)

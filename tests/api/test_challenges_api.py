@@ -15,7 +15,7 @@ from django.utils import timezone
 from chainmap import models as m
 from projects import models as pm
 from tests import factories as f
-from tests.api.test_permissions import MAP_CREATORS, MAP_EDITORS, PERSONAS, REVIEWERS, _statuses
+from tests.api.test_permissions import MAP_CREATORS, MAP_EDITORS, PERSONAS, REVIEWERS, _statuses, if_match
 
 TODAY = timezone.localdate()
 
@@ -61,8 +61,8 @@ def cw(world, member_enterprise, regions) -> Challenges:
     return Challenges(world=world, draft=draft, race=race, open=open_, reviewing=reviewing, own=own, other=other)
 
 
-def row(name, method, url, body, expected):
-    return (name, method, url, body, None, expected)
+def row(name, method, url, body, expected, headers=None):
+    return (name, method, url, body, headers, expected)
 
 
 MEMBER_ONLY = {p: 403 for p in PERSONAS} | {"anonymous": 401}
@@ -75,13 +75,21 @@ ROWS = [
         lambda c: {"bottleneck": "KD-100", "code": "JB-NEW", "mechanism": "jiebang", "title": "新榜"},
         MAP_CREATORS,
     ),
-    row("update challenge", "patch", lambda c: "/api/challenges/JB-OPEN/", lambda c: {"title": "新标题"}, MAP_EDITORS),
+    row(
+        "update challenge",
+        "patch",
+        lambda c: "/api/challenges/JB-OPEN/",
+        lambda c: {"title": "新标题"},
+        MAP_EDITORS,
+        if_match("open"),
+    ),
     row(
         "replace draft challenge",
         "put",
         lambda c: "/api/challenges/JB-DRAFT/",
         lambda c: {"title": "新标题", "mechanism": "jiebang", "budget": "10.00"},
         REVIEWERS,
+        if_match("draft"),
     ),
     row("publish draft", "post", lambda c: "/api/challenges/JB-DRAFT/publish/", None, REVIEWERS),
     row("start review", "post", lambda c: "/api/challenges/JB-OPEN/start-review/", None, MAP_EDITORS),
@@ -238,13 +246,13 @@ def test_the_whole_saima_lifecycle(cw, api_for, bj_official, enterprise_member, 
             "post",
             "/api/applications/{other}/score/",
             {"scores": [{"criterion": "team", "score": 101}]},
-            "scores.0.score",
+            "scores[0].score",
         ),
         (
             "post",
             "/api/applications/{other}/score/",
             {"scores": [{"criterion": "beauty", "score": 1}]},
-            "scores.0.criterion",
+            "scores[0].criterion",
         ),
         ("post", "/api/applications/{other}/decide/", {"decision": "fund"}, "decision"),
     ],
@@ -252,6 +260,8 @@ def test_the_whole_saima_lifecycle(cw, api_for, bj_official, enterprise_member, 
 def test_bad_input_names_the_field(cw, api_for, bj_official, method, url, body, field) -> None:
     client = api_for(bj_official)
     kwargs = {"data": body, "format": "json"} if body is not None else {}
+    if method == "patch":
+        kwargs["HTTP_IF_MATCH"] = client.get(url)["ETag"]
     response = getattr(client, method)(url.format(other=cw.other.pk), **kwargs)
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]

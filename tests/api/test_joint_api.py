@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from config.wsgi import application
 from projects import models as pm
 from tests import factories as f
-from tests.api.test_permissions import ALL_ROLES, PERSONAS, Row, _statuses, client_as
+from tests.api.test_permissions import ALL_ROLES, PERSONAS, Row, _statuses, client_as, if_match
 
 EDITORS = {p: 403 for p in PERSONAS} | {
     "joint_office": 200,
@@ -75,7 +75,7 @@ MATRIX: list[Row] = [
         "patch",
         lambda w: f"/api/projects/{w.project.code}/",
         lambda w: {"title": "新题目", "budget": "100.00"},
-        None,
+        if_match("project"),
         EDITORS,
     ),
     (
@@ -94,7 +94,7 @@ MATRIX: list[Row] = [
                 {"unit_name": "天津单位", "region": "TJ"},
             ],
         },
-        None,
+        if_match("project"),
         EDITORS,
     ),
     (
@@ -126,7 +126,7 @@ MATRIX: list[Row] = [
         "patch",
         lambda w: f"/api/milestones/{w.milestone.pk}/",
         lambda w: {"progress": 50},
-        None,
+        if_match("milestone"),
         EDITORS,
     ),
     (
@@ -134,7 +134,7 @@ MATRIX: list[Row] = [
         "put",
         lambda w: f"/api/milestones/{w.milestone.pk}/",
         lambda w: {"position": 1, "title": "样机", "due_on": "2026-06-30", "weight": 1, "progress": 100},
-        None,
+        if_match("milestone"),
         EDITORS,
     ),
     ("delete milestone", "delete", lambda w: f"/api/milestones/{w.milestone.pk}/", None, None, EDITOR_DELETES),
@@ -178,17 +178,19 @@ def test_the_project_shows_its_weighted_progress(world, request) -> None:
 
 def test_a_milestone_at_100_is_completed(world, request) -> None:
     client = client_as("tj_official", request)
-    response = client.patch(f"/api/milestones/{world.milestone.pk}/", {"progress": 100}, format="json")
+    url = f"/api/milestones/{world.milestone.pk}/"
+    response = client.patch(url, {"progress": 100}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"])
     assert response.status_code == 200
     assert response.json()["completed_on"] == timezone.localdate().isoformat()
-    response = client.patch(f"/api/milestones/{world.milestone.pk}/", {"progress": 60}, format="json")
+    response = client.patch(url, {"progress": 60}, format="json", HTTP_IF_MATCH=response["ETag"])
     assert response.json()["completed_on"] is None
 
 
 def test_a_project_is_accepted_through_its_statuses(world, request) -> None:
     client = client_as("joint_office", request)
     url = f"/api/projects/{world.project.code}/set-status/"
-    client.patch(f"/api/milestones/{world.milestone.pk}/", {"progress": 100}, format="json")
+    milestone = f"/api/milestones/{world.milestone.pk}/"
+    client.patch(milestone, {"progress": 100}, format="json", HTTP_IF_MATCH=client.get(milestone)["ETag"])
     for step in ("in_progress", "mid_term", "completed"):
         assert client.post(url, {"status": step}, format="json").status_code == 200
     today = timezone.localdate().isoformat()
