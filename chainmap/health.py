@@ -1,4 +1,5 @@
-"""``/healthz``: database, cache/broker, whether a Celery worker consumes, Graphviz and a CJK font."""
+"""``/healthz``: database, cache/broker, who runs the jobs (a Celery worker that consumes, or this process's
+background thread without a broker), Graphviz and a CJK font."""
 
 from __future__ import annotations
 
@@ -32,7 +33,14 @@ def _check_cache() -> dict[str, Any]:
 
 
 def _check_worker() -> dict[str, Any]:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    from chainmap import background
+
+    if settings.CHAINMAP_BACKGROUND == background.THREAD:
+        # This process runs the jobs itself; its thread starts with the first job.
+        stats = background.worker.stats()
+        ok = stats["alive"] or not stats["started"]
+        return {"ok": ok, "mode": background.THREAD, "queued": stats["queued"], "failed": stats["failed"]}
+    if background.mode() == background.EAGER:
         return {"ok": True, "mode": "eager"}
     from config.celery import app
 

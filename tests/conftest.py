@@ -26,6 +26,14 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Jobs run in the caller at once (not on chainmap.background's thread): tests see their effect
+    right after the commit. tests/chainmap/test_background.py switches the thread mode on."""
+    from django.conf import settings
+
+    settings.CHAINMAP_BACKGROUND = "eager"
+
+
 @pytest.fixture(autouse=True)
 def _eager_tasks_and_clean_cache():
     """Tasks run in process unless a test starts a real worker; no cache state leaks between tests."""

@@ -126,16 +126,37 @@ def e2e_data(request: Any, django_db_setup: Any, django_db_blocker: Any) -> Iter
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
+def _jobs_mode() -> str:
+    """The embedded default's mode: jobs on the server process's background thread, after the response
+    (chainmap.background), so the pages must poll for their results as they do for real. Not on the
+    suite's in-memory SQLite, whose threads share one cache and fail at once on a lock instead of waiting
+    the busy timeout like the real file (tests/chainmap/test_background.py covers that file)."""
+    from django.db import connection
+
+    from chainmap import background
+
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    return background.EAGER if in_memory else background.THREAD
+
+
 @pytest.fixture(scope="package")
 def e2e_server(e2e_data: DemoWorld) -> Iterator[Any]:
     """A live server thread (pytest-django's helper, without the function-scoped flush of ``live_server``)."""
+    from django.test.utils import override_settings
     from pytest_django.live_server_helper import LiveServer
 
+    from chainmap import background
+
+    jobs = override_settings(CHAINMAP_BACKGROUND=_jobs_mode())
+    jobs.enable()
     server = LiveServer("localhost")
     server._live_server_modified_settings.enable()
     yield server
+    # Before the flush: no job may still run (or hold a connection) against the demo data.
+    background.worker.wait_idle(120, hurry=True)
     server._live_server_modified_settings.disable()
     server.stop()
+    jobs.disable()
 
 
 @pytest.fixture(scope="package")

@@ -61,7 +61,8 @@ def test_the_leader_edits_a_node_and_the_diagram_changes(browser) -> None:
     expect(page.locator("h1")).to_contain_text(new_name)
 
     page.goto(f"/chains/{chain.slug}/")
-    # Rendered after the commit (a Celery task, eager here); the page polls until the new drawing is stored.
+    # Rendered after the commit on the server's background thread (chainmap.background; a worker in
+    # production); the page polls until the new drawing is stored.
     expect(page.locator(".diagram-canvas svg")).to_contain_text(new_name, timeout=30_000)
     node.refresh_from_db()
     assert node.name == new_name
@@ -286,7 +287,8 @@ def test_the_joint_office_creates_and_runs_a_round_and_downloads_its_report(brow
     assert round_.period == month and round_.kind == "chain_month"
 
     submit(page, f"/rounds/{round_.pk}/match/")
-    # The job runs (eagerly here, a worker in production); the page shows its progress until it is done.
+    # The job runs on the server's background thread (a worker in production); the page shows its
+    # progress until it is done.
     expect(page.locator("#round-progress.progress-done")).to_be_visible(timeout=90_000)
     round_.refresh_from_db()
     assert round_.status == RoundStatus.MATCHED
