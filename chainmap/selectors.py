@@ -13,13 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 
-from chainmap import roles
+from chainmap import roles, summaries
 from chainmap.models import (
-    COVERED_BOTTLENECK_STATUSES,
-    OPEN_BOTTLENECK_STATUSES,
     QUALIFICATIONS,
     SEGMENT_ORDER,
     WORKING_STATUSES,
@@ -62,26 +60,18 @@ ENTERPRISE_LIST_COLUMNS: tuple[str, ...] = (
 # --- shared helpers ----------------------------------------------------------------------------
 
 
-def _count_subquery(queryset: QuerySet[Any], *, group_by: str, count: str, distinct: bool = False) -> Coalesce:
-    """``COUNT`` of a correlated subquery, 0 when it has no row: counts from several tables on one
-    row without the cross product that several ``Count`` joins would give."""
-    counted = queryset.order_by().values(group_by).annotate(n=Count(count, distinct=distinct)).values("n")[:1]
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def chains_with_counts(*, user: Any) -> QuerySet[Chain]:
+def chains_with_counts(*, user: Any) -> list[Chain]:
     """Visible chains, each with ``node_count``, ``enterprise_count`` (distinct enterprises with a
-    non-rejected placement) and ``open_bottleneck_count``: one query."""
-    placements = Placement.objects.filter(node__chain=OuterRef("pk")).exclude(status=Placement.Status.REJECTED)
-    return Chain.objects.visible_to(user).annotate(
-        node_count=_count_subquery(Node.objects.filter(chain=OuterRef("pk")), group_by="chain", count="pk"),
-        enterprise_count=_count_subquery(placements, group_by="node__chain", count="enterprise", distinct=True),
-        open_bottleneck_count=_count_subquery(
-            Bottleneck.objects.filter(chain=OuterRef("pk"), status__in=OPEN_BOTTLENECK_STATUSES),
-            group_by="chain",
-            count="pk",
-        ),
-    )
+    non-rejected placement) and ``open_bottleneck_count``, read from the chains' maintained counts:
+    one query and one cache read."""
+    chains = list(Chain.objects.visible_to(user))
+    counts = summaries.chain_counts(chains)
+    for chain in chains:
+        numbers = counts[chain.pk]
+        chain.node_count = numbers.node_count  # type: ignore[attr-defined]
+        chain.enterprise_count = numbers.enterprise_count  # type: ignore[attr-defined]
+        chain.open_bottleneck_count = numbers.open_bottleneck_count  # type: ignore[attr-defined]
+    return chains
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -168,13 +158,14 @@ class Dashboard:
     clusters: list[Cluster]
 
 
-def bottleneck_coverage() -> BottleneckCoverage:
-    """How many of all bottlenecks someone is attacking (the "x/130" of full coverage): one query.
-    Counts only, so it is the same for every viewer."""
-    totals = Bottleneck.objects.aggregate(
-        total=Count("pk"), covered=Count("pk", filter=Q(status__in=COVERED_BOTTLENECK_STATUSES))
+def bottleneck_coverage(chains: Iterable[Chain] | None = None) -> BottleneckCoverage:
+    """How many of all bottlenecks someone is attacking (the "x/130" of full coverage), from the
+    chains' maintained counts (every bottleneck belongs to a chain). Counts only, so it is the same
+    for every viewer. ``chains``: all chains, when the caller has them already; else one query."""
+    counts = summaries.chain_counts(Chain.objects.all() if chains is None else chains).values()
+    return BottleneckCoverage(
+        covered=sum(c.bottleneck_covered for c in counts), total=sum(c.bottleneck_total for c in counts)
     )
-    return BottleneckCoverage(covered=totals["covered"], total=totals["total"])
 
 
 def calendar_subjects(*, today: dt.date) -> tuple[CalendarEntry | None, CalendarEntry | None]:
@@ -248,7 +239,7 @@ class ChainPage:
     segments: list[SegmentBlock]
     node_count: int
     coverage: list[CoverageRow]
-    bottlenecks: list[Bottleneck]
+    bottlenecks: QuerySet[Bottleneck]
     clusters: list[Cluster]
 
 
@@ -277,33 +268,13 @@ def _tree_order(nodes: list[Node]) -> list[tuple[Node, int]]:
 
 
 def chain_page(*, user: Any, chain: Chain, today: dt.date) -> ChainPage:
-    """Everything the chain page shows except the diagram: seven queries whatever the chain's size."""
+    """Everything the chain page shows except the diagram. The map's nodes, levels and enterprise
+    counts come from the chain's maintained map data (``summaries``): four queries and one cache
+    read whatever the chain's size, with no aggregate over placements while the chain is unchanged."""
     regions = list(Region.objects.all())
-    code_of_region = {region.pk: region.code for region in regions}
-
-    nodes = list(
-        Node.objects.visible_to(user)
-        .filter(chain=chain)
-        .with_open_bottleneck_count()
-        .only("pk", "chain_id", "segment", "parent_id", "code", "name", "key_technologies", "position")
-    )
-    levels: dict[int, dict[str, str]] = defaultdict(dict)
-    for node_id, region_id, level in NodeAssessment.objects.filter(node__chain=chain).values_list(
-        "node_id", "region_id", "level"
-    ):
-        levels[node_id][code_of_region[region_id]] = level
-
-    # One aggregate for the whole chain: distinct enterprises per (node, enterprise region).
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    placed = (
-        Placement.objects.filter(node__chain=chain)
-        .exclude(status=Placement.Status.REJECTED)
-        .order_by()
-        .values("node_id", "enterprise__region_id")
-        .annotate(n=Count("enterprise_id", distinct=True))
-    )
-    for row in placed:
-        counts[row["node_id"]][code_of_region[row["enterprise__region_id"]]] = row["n"]
+    visible = roles.role_of(user) is not None  # the map is every role's (NodeQuerySet.visible_to)
+    data = summaries.chain_map_data(chain) if visible else summaries.ChainMapData(nodes=[])
+    nodes, levels, counts = data.nodes, data.levels, data.enterprises
 
     segments: list[SegmentBlock] = []
     for segment in sorted(Segment, key=lambda s: SEGMENT_ORDER[s]):
@@ -313,8 +284,8 @@ def chain_page(*, user: Any, chain: Chain, today: dt.date) -> ChainPage:
             cells = [
                 RegionCell(
                     region=region,
-                    level=levels[node.pk].get(region.code),
-                    enterprises=counts[node.pk].get(region.code, 0),
+                    level=levels.get(node.pk, {}).get(region.code),
+                    enterprises=counts.get(node.pk, {}).get(region.code, 0),
                 )
                 for region in regions
             ]
@@ -326,7 +297,7 @@ def chain_page(*, user: Any, chain: Chain, today: dt.date) -> ChainPage:
     for region in regions:
         per_level = defaultdict(int)
         for node in nodes:
-            level = levels[node.pk].get(region.code)
+            level = levels.get(node.pk, {}).get(region.code)
             if level is not None:
                 per_level[level] += 1
         assessed = sum(per_level.values())
@@ -338,9 +309,8 @@ def chain_page(*, user: Any, chain: Chain, today: dt.date) -> ChainPage:
             )
         )
 
-    bottlenecks = list(
-        Bottleneck.objects.visible_to(user).filter(chain=chain).select_related("raised_by").order_by("code")
-    )
+    # Lazy: the page's cached fragment reads it only when the chain's data moved.
+    bottlenecks = Bottleneck.objects.visible_to(user).filter(chain=chain).select_related("raised_by").order_by("code")
     return ChainPage(
         chain=chain,
         term=term_info(user=user, chain=chain, today=today),
@@ -413,7 +383,10 @@ def node_page(*, user: Any, node: Node) -> NodePage:
             "enterprise__region__code",
             "enterprise__region__name",
         )
-        .order_by("enterprise__name", "pk")
+        # By LOWER(name), which no index gives in order: PostgreSQL then sorts the node's placements
+        # (thousands at most) instead of walking all enterprises by name until it finds a page of
+        # them, which takes seconds when the node's enterprises sit late in the alphabet.
+        .order_by(Lower("enterprise__name"), "pk")
     )
     return NodePage(
         node=node,

@@ -9,7 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 
-from chainmap import permissions
+from chainmap import permissions, summaries
 from chainmap.models import Bottleneck, BottleneckStatus, Node, NodeAssessment, Region
 from chainmap.selectors import BottleneckCoverage, bottleneck_coverage
 from chainmap.services.assessments import assessable_region_ids
@@ -35,6 +35,7 @@ class Board:
     bottlenecks: QuerySet[Bottleneck]  # lazy, for the view's paginator
     statuses: list[StatusCount]  # the filtered bottlenecks by status, whatever the status filter
     coverage: BottleneckCoverage
+    version: str = ""  # the key of the board's cached rows (``summaries.chains_version``)
 
 
 def bottleneck_board(
@@ -64,7 +65,13 @@ def bottleneck_board(
     if status:
         rows = rows.filter(status=status)
     rows = rows.prefetch_related("nodes").order_by("chain__position", "chain__code", "code")
-    return Board(bottlenecks=rows, statuses=statuses, coverage=bottleneck_coverage())
+    chains = summaries.all_chains()
+    return Board(
+        bottlenecks=rows,
+        statuses=statuses,
+        coverage=bottleneck_coverage(chains),
+        version=summaries.chains_version(chains),
+    )
 
 
 # --- bottleneck page -----------------------------------------------------------------------------

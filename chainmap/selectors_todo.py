@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from chainmap import permissions, roles
+from chainmap import permissions, roles, summaries
 from chainmap.models import CapabilityProfile, ChangeProposal
 from chainmap.models.profiles import ProfileStatus
 from chainmap.models.proposals import ProposalStatus
@@ -59,7 +59,7 @@ def todo(*, user: Any) -> Todo:
         profiles = profile_review_queryset(user=user)
         result.profile_count = profiles.count()
         result.profiles = list(profiles[:SHOWN])
-        result.placement_count = placement_review_queryset(user=user).count()
+        result.placement_count = summaries.list_count(placement_review_queryset(user=user))
         result.my_open_proposals = ChangeProposal.objects.filter(author=user, status=ProposalStatus.OPEN).count()
     enterprise_id = roles.member_enterprise_id(user)
     if enterprise_id is not None:

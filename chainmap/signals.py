@@ -17,7 +17,17 @@ from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from chainmap.models import Bottleneck, Cluster, Edge, LeadershipTerm, Node, NodeAssessment, Placement
+from chainmap import summaries
+from chainmap.models import (
+    Bottleneck,
+    Cluster,
+    Edge,
+    Enterprise,
+    LeadershipTerm,
+    Node,
+    NodeAssessment,
+    Placement,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +102,51 @@ def chain_data_changed(sender: type, instance: Any, raw: bool = False, **kwargs:
         schedule_chain(_chain_of(instance))
     except Exception:  # a diagram must never make a save fail
         logger.exception("could not schedule the diagram render after a %s change", sender.__name__)
+
+
+# --- data versions (the key of the chains' cached counts and map data, see ``chainmap.summaries``) --
+# In the transaction of the change, never swallowed: a version that did not move would leave pages
+# showing the old counts.
+
+SUMMARY_MODELS = (Node, NodeAssessment, Edge, Placement, Bottleneck)
+
+
+@receiver(post_save, dispatch_uid="chainmap_summary_post_save")
+@receiver(post_delete, dispatch_uid="chainmap_summary_post_delete")
+def chain_summary_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw or sender not in SUMMARY_MODELS:
+        return
+    chain_id = _chain_of(instance)
+    # A placement whose node went in the same cascade: its chain is not known any more, so all move.
+    summaries.bump_chain_data(None if chain_id is None else [chain_id])
+
+
+@receiver(post_save, dispatch_uid="chainmap_summary_list_post_save")
+@receiver(post_delete, dispatch_uid="chainmap_summary_list_post_delete")
+def enterprise_list_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """The enterprise lists' counts (filters read enterprises and their placements)."""
+    if not raw and sender in (Enterprise, Placement):
+        summaries.bump_table("enterprises")
+
+
+@receiver(m2m_changed, sender=Bottleneck.nodes.through, dispatch_uid="chainmap_summary_bottleneck_nodes")
+def bottleneck_nodes_summary_changed(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        summaries.bump_chain_data([instance.chain_id])  # a bottleneck or, from the other side, a node
+
+
+@receiver(post_save, sender=Enterprise, dispatch_uid="chainmap_summary_enterprise_region")
+def enterprise_region_changed(
+    sender: type, instance: Enterprise, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """Counts are per region of the enterprise: moving one to another region moves its chains."""
+    loaded = getattr(instance, "_loaded_region_id", None)
+    if raw or created or loaded is None or loaded == instance.region_id:
+        return
+    summaries.bump_chain_data(
+        Node.objects.filter(placements__enterprise=instance).values_list("chain_id", flat=True).distinct()
+    )
+    instance._loaded_region_id = instance.region_id  # type: ignore[attr-defined]
 
 
 @receiver(m2m_changed, sender=Bottleneck.nodes.through, dispatch_uid="chainmap_diagram_bottleneck_nodes")

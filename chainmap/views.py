@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from chainmap import permissions, selectors, selectors_profiles, selectors_rounds, selectors_todo
+from chainmap import permissions, roles, selectors, selectors_profiles, selectors_rounds, selectors_todo, summaries
 from chainmap.forms import EnterpriseFilterForm
 from chainmap.forms_profiles import PlacementProposeForm
 from chainmap.models import Chain
@@ -54,8 +53,18 @@ def chain_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def node_detail(request: HttpRequest, code: str) -> HttpResponse:
     node = get_object_or_404(selectors.node_queryset(user=request.user), code=code.upper())
     page = selectors.node_page(user=request.user, node=node)
-    placements = Paginator(page.placements, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(request.GET.get("page"))
-    return render(request, "chainmap/node_detail.html", {"node": node, "page": page, "placements": placements})
+    placements = summaries.CountedPaginator(page.placements, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(
+        request.GET.get("page")
+    )
+    context = {"node": node, "page": page, "placements": placements, "results_key": _results_key(request)}
+    return render(request, "chainmap/node_detail.html", context)
+
+
+def _results_key(request: HttpRequest) -> str:
+    """What the cached enterprise rows depend on besides the query string: the enterprise data's
+    version and who looks (officials see every row alike; anyone else only their own)."""
+    viewer = roles.role_of(request.user) if roles.is_official(request.user) else f"user-{request.user.pk}"
+    return f"{summaries.table_version('enterprises')}:{viewer}"
 
 
 @require_safe
@@ -64,8 +73,10 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     page_obj = None
     if form.is_valid():
         enterprises = selectors.enterprise_list(user=request.user, **form.filters())
-        page_obj = Paginator(enterprises, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(request.GET.get("page"))
-    context = {"form": form, "page_obj": page_obj}
+        page_obj = summaries.CountedPaginator(enterprises, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(
+            request.GET.get("page")
+        )
+    context = {"form": form, "page_obj": page_obj, "results_key": _results_key(request)}
     if _is_htmx_partial(request):
         response = render(request, "chainmap/_enterprise_results.html", {**context, "oob": True})
     else:

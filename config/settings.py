@@ -1,8 +1,9 @@
 """The only settings module. Everything comes from environment variables (see .env.example).
 
 With nothing set you get the embedded default: SQLite, DEBUG on, Celery tasks run in
-process (eager). ``DJANGO_ENV=production`` turns the safe defaults on and requires the
-secrets; malformed values stop the process with a message naming the variable.
+process (a background thread of the web process, see chainmap.background). ``DJANGO_ENV=production``
+turns the safe defaults on and requires the secrets; malformed values stop the process with a message
+naming the variable.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A write request is one transaction; a failed one writes nothing (reads open none).
+    "chainmap.middleware.AtomicWritesMiddleware",
     # Last, as django-axes requires: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,7 +128,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "chainmap"}}
 
-# No broker configured: tasks run in the request's process, after commit, like the real thing.
+# How enqueued jobs run (chainmap.background). With a broker: "celery", the workers. Without one:
+# "thread" (default), a background thread of the web process, after commit, so no request waits for a
+# job; "eager", in the caller at once (the test suite sets it). Processes that serve no request
+# (commands, the shell) always run jobs in the caller: Celery's eager mode below.
+CHAINMAP_BACKGROUND = (
+    "celery" if CELERY_BROKER_URL else env.choice("CHAINMAP_BACKGROUND", "thread", ("thread", "eager"))
+)
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
@@ -265,7 +274,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with a size and a nesting limit (CHAINMAP_API_JSON_MAX_*, below); uploads declare their own parsers.
+    "DEFAULT_PARSER_CLASSES": ["chainmap.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -287,6 +297,11 @@ REST_FRAMEWORK = {
 }
 if REST_FRAMEWORK["MAX_PAGE_SIZE"] < REST_FRAMEWORK["PAGE_SIZE"]:
     raise ImproperlyConfigured("CHAINMAP_API_MAX_PAGE_SIZE must not be smaller than CHAINMAP_API_PAGE_SIZE")
+# A JSON body larger than this, or nested deeper, is refused with a 400 before it is parsed.
+CHAINMAP_API_JSON_MAX_BYTES = env.int(
+    "CHAINMAP_API_JSON_MAX_BYTES", 1024 * 1024, minimum=1024, maximum=DATA_UPLOAD_MAX_MEMORY_SIZE
+)
+CHAINMAP_API_JSON_MAX_DEPTH = env.int("CHAINMAP_API_JSON_MAX_DEPTH", 32, minimum=4, maximum=200)
 SPECTACULAR_SETTINGS = {
     "TITLE": "chainmap API",
     "DESCRIPTION": (
@@ -295,6 +310,9 @@ SPECTACULAR_SETTINGS = {
         "Authorization header ignores its session). Every error has one shape, the `Error` schema. Versioned "
         "objects (nodes, edges, placements, profiles, bottlenecks) answer an `ETag`; PUT/PATCH need it in "
         "`If-Match` (428 without, 412 when stale)."
+        f" Request bodies are JSON of at most {CHAINMAP_API_JSON_MAX_BYTES / 1024 / 1024:g} MiB, nested at most "
+        f"{CHAINMAP_API_JSON_MAX_DEPTH} levels deep (400 `too_large` / `too_deep` otherwise); text fields take "
+        "strings only. A write is all or nothing: any error leaves every object as it was."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -5,9 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.pagination import PageNumberPagination
 
+from chainmap.summaries import CountedPaginator
+
 
 class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
+    # Enterprise lists keep their totals per data version (``chainmap.summaries.list_count``).
+    django_paginator_class = CountedPaginator
 
     @property
     def page_size(self) -> int:  # type: ignore[override]

@@ -45,6 +45,9 @@ class Chain(TimeStampedModel):
     name_en = models.CharField(_("English name"), max_length=120, blank=True)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Moves (in the same transaction) with every change to the chain's nodes, edges, assessments,
+    # placements and bottlenecks: the key of the chain's cached counts and map data (``summaries``).
+    data_version = models.PositiveBigIntegerField(_("data version"), default=1, editable=False)
 
     objects = ChainQuerySet.as_manager()
 

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -64,6 +68,14 @@ class Enterprise(TimeStampedModel):
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
     objects = EnterpriseQuerySet.as_manager()
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Enterprise:
+        instance = super().from_db(db, field_names, values)
+        # The region as loaded: a save that moves the enterprise to another region changes its
+        # chains' per-region counts (``chainmap.signals.enterprise_region_changed``).
+        instance._loaded_region_id = instance.__dict__.get("region_id")  # type: ignore[attr-defined]
+        return instance
 
     class Meta:
         ordering = ["name", "id"]
@@ -139,7 +151,13 @@ class Placement(TimeStampedModel):
             models.CheckConstraint(condition=Q(role__in=PlacementRole.values), name="chainmap_placement_role_valid"),
         ]
         # Covers the enterprise too: matching reads a chain's placements from the index alone.
-        indexes = [models.Index(fields=["node", "status"], include=["enterprise"], name="chainmap_placement_node_st")]
+        indexes = [
+            models.Index(fields=["node", "status"], include=["enterprise"], name="chainmap_placement_node_st"),
+            # The review queue ("my to-do"): only the few proposed rows, oldest first.
+            models.Index(
+                fields=["created_at"], condition=Q(status=PlacementStatus.PROPOSED), name="chainmap_placement_queue"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} @ {self.node_id} ({self.role})"

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.models.base import ChoiceLabelsModel
+
 
 class RegionCode(models.TextChoices):
     BJ = "BJ", _("Beijing")
@@ -18,7 +20,7 @@ class Stage(models.TextChoices):
 STAGE_ORDER = {Stage.RESEARCH: 0, Stage.CONVERSION: 1, Stage.SCALE: 2}
 
 
-class Region(models.Model):
+class Region(ChoiceLabelsModel):
     """One of the three regions (BJ / TJ / HE) and its role in the division of labour."""
 
     code = models.CharField(_("code"), max_length=2, unique=True, choices=RegionCode.choices)
@@ -37,7 +39,7 @@ class Region(models.Model):
         return self.name
 
 
-class SubRegion(models.Model):
+class SubRegion(ChoiceLabelsModel):
     """A city, district, new area or park inside a region (雄安新区, 滨海新区, 中关村 ...)."""
 
     class Kind(models.TextChoices):

@@ -27,6 +27,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from chainmap import summaries
 from chainmap.demo.chains import CHAINS, bottleneck_code
 from chainmap.demo.clusters import CLUSTERS
 from chainmap.demo.enterprises import EnterpriseDraft, demo_enterprise_drafts
@@ -199,6 +200,7 @@ def demo_load() -> dict[str, int]:
         if apps.is_installed("projects"):
             _load_projects(counts, drafts=drafts, enterprises=enterprises)
             _load_challenges(counts, drafts=drafts, enterprises=enterprises, officials=users)
+        summaries.bump_all()  # rows went in by bulk_create, which fires no signal
     return counts
 
 
@@ -207,6 +209,7 @@ def demo_load_chains() -> dict[str, int]:
     counts = dict.fromkeys(_COUNT_KEYS, 0)
     with transaction.atomic():
         _load_structure(counts)
+        summaries.bump_all()
     return {key: value for key, value in counts.items() if value}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 from django.db import models
 from django.utils import timezone
+from django.utils.html import format_html
 
 from chainmap.models import Placement
 from chainmap.models.chains import Segment
@@ -46,3 +47,14 @@ def local_time(value: Any) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return value.strftime("%Y-%m-%d %H:%M")
+
+
+@register.simple_tag
+def region_badge(region: Any) -> str:
+    """A region's badge (``{% region_badge region %}``): the same markup as an include of a template
+    would give, at a fraction of its cost on pages that show one per row."""
+    if not region:
+        return ""
+    return format_html(
+        '<span class="badge badge-region-{}" title="{}">{}</span>', region.code, region.name, region.get_code_display()
+    )

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -75,7 +76,9 @@ def add_term(chain: m.Chain, region_code: str) -> m.LeadershipTerm:
 
 
 def count_queries(client: Client, url: str, **headers) -> int:
+    """Queries of one request with nothing cached: the most the page makes (its summaries computed)."""
     client.get(url, **headers)  # warm up: the first request of a session may differ
+    cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, **headers)
     assert response.status_code == 200

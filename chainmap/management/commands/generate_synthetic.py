@@ -1,12 +1,16 @@
 """``manage.py generate_synthetic``: bulk sample enterprises and capability profiles for benchmarks.
 
-Rows go in with plain ``bulk_create`` in batches, one transaction per batch, without history
-records: this is load-test data, not chain history. Every enterprise is complete when its batch
-commits (placements, profiles, offers, needs), so an interrupted run leaves consistent data.
+Rows go in in batches, one transaction per batch, without history records: this is load-test data,
+not chain history. On PostgreSQL each batch is written with COPY (ids taken from the sequences
+first), about five times faster than ``bulk_create``'s multi-row INSERTs, whose SQL compilation and
+parsing dominate at 200,000 enterprises; elsewhere with ``bulk_create``. Every enterprise is complete
+when its batch commits (placements, profiles, offers, needs), so an interrupted run leaves
+consistent data.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from argparse import ArgumentParser
 from collections import defaultdict
@@ -14,9 +18,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from chainmap import summaries
 from chainmap.demo.chains import CHAINS, CHAINS_BY_CODE
 from chainmap.demo.enterprises import (
     ChainInfo,
@@ -111,6 +116,13 @@ class Command(BaseCommand):
                 f"{time.monotonic() - started:.1f}s"
             )
             self.stdout.flush()
+        if totals:
+            summaries.bump_all()  # COPY and bulk_create fire no signal: the pages' counts move here
+        if totals and connection.vendor == "postgresql":
+            # As autovacuum would after a bulk load, so the pages see fresh statistics at once.
+            with connection.cursor() as cursor:
+                written = (Enterprise, Placement, CapabilityProfile, SupplyOffer, TechnologyNeed)
+                cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in written))
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{key} {value:,}" for key, value in totals.items())
         self.stdout.write(self.style.SUCCESS(f"Created {summary or 'nothing'} in {elapsed:.1f}s."))
@@ -200,8 +212,8 @@ def _insert(
     node_ids: dict[str, int],
     totals: dict[str, int],
 ) -> None:
-    enterprises = Enterprise.objects.bulk_create(
-        [enterprise_from_draft(draft, regions=regions, subregions=subregions) for draft in drafts]
+    enterprises = _save(
+        Enterprise, [enterprise_from_draft(draft, regions=regions, subregions=subregions) for draft in drafts]
     )
     placements = [
         Placement(
@@ -214,7 +226,7 @@ def _insert(
         for enterprise, draft in zip(enterprises, drafts, strict=True)
         for item in draft.placements
     ]
-    Placement.objects.bulk_create(placements)
+    _save(Placement, placements)
 
     now = timezone.now()
     profiles: list[CapabilityProfile] = []
@@ -239,7 +251,7 @@ def _insert(
                 )
             )
             texts.append(profile)
-    CapabilityProfile.objects.bulk_create(profiles)
+    _save(CapabilityProfile, profiles)
     offers = [
         SupplyOffer(
             profile_id=profile.pk, node_id=node_ids[o.node], title=o.title, description=o.description, trl=o.trl
@@ -258,10 +270,46 @@ def _insert(
         for profile, text in zip(profiles, texts, strict=True)
         for n in text.needs
     ]
-    SupplyOffer.objects.bulk_create(offers)
-    TechnologyNeed.objects.bulk_create(needs)
+    _save(SupplyOffer, offers)
+    _save(TechnologyNeed, needs)
     totals["enterprises"] += len(enterprises)
     totals["placements"] += len(placements)
     totals["profiles"] += len(profiles)
     totals["offers"] += len(offers)
     totals["needs"] += len(needs)
+
+
+def _save(model: type[models.Model], objs: list[Any]) -> list[Any]:
+    """Insert ``objs`` (unsaved, without pks) and give them their pks, like ``bulk_create``."""
+    if not objs:
+        return objs
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objs)
+    fields = list(model._meta.concrete_fields)
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        # Take the ids from the sequence first: COPY returns nothing, and the objects need their pks.
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))")
+        first = cursor.fetchone()[0]
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [first + len(objs) - 1])
+        now = timezone.now()
+        for offset, obj in enumerate(objs):
+            obj.pk = first + offset
+            obj._state.adding = False
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        convert = [_converter(field, now) for field in fields]
+        attnames = [field.attname for field in fields]
+        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                values = obj.__dict__
+                copy.write_row([fn(values[name]) for fn, name in zip(convert, attnames, strict=True)])
+    return objs
+
+
+def _converter(field: models.Field, now: Any) -> Any:
+    """How one column's value goes into COPY: timestamps as ``bulk_create`` sets them, JSON as text."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda _value: now
+    if isinstance(field, models.JSONField):
+        return lambda value: json.dumps(value, ensure_ascii=False)
+    return lambda value: value
