@@ -1,4 +1,5 @@
-"""Re-render a chain's diagram after any committed change to its data.
+"""After any change to a chain's data: move its data version (``chainmap.summaries``) in the same
+transaction, and re-render its diagram once the change is committed.
 
 Not every write goes through services yet (admin, demo loader, imports), so the diagram
 keeps up through model signals. Each handler only registers an on-commit callback, once per
@@ -93,32 +94,25 @@ def _chain_of(instance: Any) -> int | None:
     return None
 
 
-@receiver(post_save, dispatch_uid="chainmap_diagram_post_save")
-@receiver(post_delete, dispatch_uid="chainmap_diagram_post_delete")
-def chain_data_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    if raw or sender not in (Node, NodeAssessment, Edge, Placement, Bottleneck, LeadershipTerm):
-        return
-    try:
-        schedule_chain(_chain_of(instance))
-    except Exception:  # a diagram must never make a save fail
-        logger.exception("could not schedule the diagram render after a %s change", sender.__name__)
-
-
-# --- data versions (the key of the chains' cached counts and map data, see ``chainmap.summaries``) --
-# In the transaction of the change, never swallowed: a version that did not move would leave pages
-# showing the old counts.
-
+# The chain's data version (the key of its cached counts and map data, see ``chainmap.summaries``)
+# moves in the transaction of the change and is never swallowed: a version that did not move would
+# leave pages showing the old counts. The diagram render is asked for on commit and may fail quietly.
 SUMMARY_MODELS = (Node, NodeAssessment, Edge, Placement, Bottleneck)
 
 
-@receiver(post_save, dispatch_uid="chainmap_summary_post_save")
-@receiver(post_delete, dispatch_uid="chainmap_summary_post_delete")
-def chain_summary_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    if raw or sender not in SUMMARY_MODELS:
+@receiver(post_save, dispatch_uid="chainmap_diagram_post_save")
+@receiver(post_delete, dispatch_uid="chainmap_diagram_post_delete")
+def chain_data_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw or sender not in (*SUMMARY_MODELS, LeadershipTerm):
         return
     chain_id = _chain_of(instance)
-    # A placement whose node went in the same cascade: its chain is not known any more, so all move.
-    summaries.bump_chain_data(None if chain_id is None else [chain_id])
+    if sender in SUMMARY_MODELS:
+        # A placement whose node went in the same cascade: its chain is not known any more, so all move.
+        summaries.bump_chain_data(None if chain_id is None else [chain_id])
+    try:
+        schedule_chain(chain_id)
+    except Exception:  # a diagram must never make a save fail
+        logger.exception("could not schedule the diagram render after a %s change", sender.__name__)
 
 
 @receiver(post_save, dispatch_uid="chainmap_summary_list_post_save")
@@ -127,12 +121,6 @@ def enterprise_list_changed(sender: type, instance: Any, raw: bool = False, **kw
     """The enterprise lists' counts (filters read enterprises and their placements)."""
     if not raw and sender in (Enterprise, Placement):
         summaries.bump_table("enterprises")
-
-
-@receiver(m2m_changed, sender=Bottleneck.nodes.through, dispatch_uid="chainmap_summary_bottleneck_nodes")
-def bottleneck_nodes_summary_changed(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
-    if action in ("post_add", "post_remove", "post_clear"):
-        summaries.bump_chain_data([instance.chain_id])  # a bottleneck or, from the other side, a node
 
 
 @receiver(post_save, sender=Enterprise, dispatch_uid="chainmap_summary_enterprise_region")
@@ -153,6 +141,7 @@ def enterprise_region_changed(
 def bottleneck_nodes_changed(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
     if action not in ("post_add", "post_remove", "post_clear"):
         return
+    summaries.bump_chain_data([instance.chain_id])  # a bottleneck or, from the other side, a node
     try:
         schedule_chain(instance.chain_id)
     except Exception:

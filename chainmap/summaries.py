@@ -203,7 +203,7 @@ def bump_all() -> None:
         bump_table(table)
 
 
-def _table_version(table: str) -> int:
+def table_version(table: str) -> int:
     version = cache.get(_version_key(table))
     if version is None:
         version = time.time_ns()
@@ -222,7 +222,7 @@ def list_count(queryset: QuerySet[Any]) -> int:
     except EmptyResultSet:  # ``.none()``, or a filter no row can match: nothing to count
         return 0
     digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
-    key = f"{_PREFIX}:count:{table}:{_table_version(table)}:{digest}"
+    key = f"{_PREFIX}:count:{table}:{table_version(table)}:{digest}"
     count = cache.get(key)
     if count is None:
         count = queryset.count()
@@ -254,7 +254,3 @@ def all_chains() -> list[Chain]:
 def chains_version(chains: Iterable[Chain]) -> str:
     """One string that changes whenever any of these chains' data does (all chains: the board's key)."""
     return ",".join(f"{chain.pk}.{chain.data_version}" for chain in chains)
-
-
-def table_version(table: str) -> int:
-    return _table_version(table)

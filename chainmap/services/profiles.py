@@ -30,6 +30,7 @@ from chainmap.models import (
     TechnologyNeed,
 )
 from chainmap.services import text
+from chainmap.services.versions import version_check
 
 # The profile fields an enterprise edits (the rest is lifecycle bookkeeping).
 PROFILE_FIELDS: tuple[str, ...] = ("products", "core_technologies", "capacity", "trl", "certifications")
@@ -146,12 +147,6 @@ def _touch(profile: CapabilityProfile) -> None:
         updated_at=timezone.now(), edit_version=F("edit_version") + 1
     )
     profile.edit_version += 1
-
-
-def _check_item_version(item: Any, expected_version: int | None) -> None:
-    """Optimistic lock of an offer or need (None: a page form, the last save wins)."""
-    if expected_version is not None and item.version != expected_version:
-        raise ConflictError(current=item, expected_version=expected_version)
 
 
 # --- the lifecycle -----------------------------------------------------------------------------
@@ -330,7 +325,7 @@ def offer_save(
         offer = SupplyOffer.objects.select_for_update().filter(pk=offer_id, profile=profile).first()
         if offer is None:
             raise ValidationError({"offer": _("This offer is not part of the version.")})
-        _check_item_version(offer, expected_version)
+        version_check(offer, expected_version)
     values = _collect(
         {
             "node": lambda: _node(node_id),
@@ -365,7 +360,7 @@ def _item_delete(
     item = model.objects.select_for_update().filter(pk=item_id, profile=profile).first()
     if item is None:
         raise ValidationError({field: missing})
-    _check_item_version(item, expected_version)
+    version_check(item, expected_version)
     item.delete()
     _touch(profile)
 
@@ -403,7 +398,7 @@ def need_save(
         need = TechnologyNeed.objects.select_for_update().filter(pk=need_id, profile=profile).first()
         if need is None:
             raise ValidationError({"need": _("This need is not part of the version.")})
-        _check_item_version(need, expected_version)
+        version_check(need, expected_version)
 
     def clean_status() -> str:
         if status not in TechnologyNeed.Status.values:
