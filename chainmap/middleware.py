@@ -15,6 +15,8 @@ from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
+from chainmap import summaries
+
 
 class DenyByDefaultMiddleware(LoginRequiredMiddleware):
     """Django's login-required middleware, except for the API, which answers 401/403 itself
@@ -68,6 +70,10 @@ class AtomicWritesMiddleware:
             response = self.get_response(request)
             if response.status_code >= 400:
                 transaction.set_rollback(True)
+        if response.status_code < 400:
+            # Committed: what is kept under the site's write version is older now, including what an
+            # ``update()`` changed without a signal (chainmap.summaries).
+            summaries.bump_site_now()
         return response
 
     @staticmethod

@@ -103,7 +103,7 @@ def round_conversion(round_: MatchingRound) -> float | None:
 # --- round page --------------------------------------------------------------------------------
 
 
-TARGETS_PER_PAGE = 20
+TARGETS_PER_PAGE = 10
 
 
 @dataclass
@@ -152,6 +152,11 @@ def _explain(match: Match) -> None:
 
 def _target_key(bottleneck_id: int | None, need_id: int | None) -> tuple[str, int]:
     return ("bottleneck", bottleneck_id) if bottleneck_id is not None else ("need", need_id or 0)
+
+
+def round_has_outcomes(*, round_: MatchingRound) -> bool:
+    """Whether follow-up was recorded for any of the round's matches (it can no longer be rematched)."""
+    return Match.objects.filter(round=round_).exclude(outcome="").exists()
 
 
 def round_page(
@@ -213,7 +218,7 @@ def round_page(
                     group = MatchGroup(kind="need", target=match.need, region=match.need.profile.enterprise.region)
                 groups[key] = group
             group.matches.append(match)
-    has_outcomes = Match.objects.filter(round=round_).exclude(outcome="").exists()
+    has_outcomes = round_has_outcomes(round_=round_)
     return RoundPage(
         round=round_,
         groups=[groups[key] for key in keys if key in groups],

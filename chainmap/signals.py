@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from celery.signals import task_postrun
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -47,26 +48,10 @@ class _RenderOnCommit:
             diagrams.diagram_request_render(cluster_id=self.cluster_id)
 
 
-def _already_queued(key: tuple[str, int]) -> bool:
-    """Whether this transaction already has the callback: a 1,000-row import registers it once.
-
-    Remembered per list of pending callbacks, which Django replaces on commit and rollback."""
-    pending = connection.run_on_commit
-    seen = getattr(connection, "_chainmap_diagram_queue", None)
-    if seen is None or seen[0] is not pending:
-        seen = (pending, set())
-        connection._chainmap_diagram_queue = seen  # type: ignore[attr-defined]
-    if key in seen[1]:
-        return True
-    if connection.in_atomic_block:
-        seen[1].add(key)
-    return False
-
-
 def schedule_chain(chain_id: int | None) -> None:
     if chain_id is None or not settings.CHAINMAP_DIAGRAMS["AUTO_RENDER"]:
         return
-    if _already_queued(("chain", chain_id)):
+    if not summaries.once_per_transaction(("render-chain", chain_id)):
         return
     transaction.on_commit(_RenderOnCommit(chain_id=chain_id), robust=True)
 
@@ -74,7 +59,7 @@ def schedule_chain(chain_id: int | None) -> None:
 def schedule_cluster(cluster_id: int | None) -> None:
     if cluster_id is None or not settings.CHAINMAP_DIAGRAMS["AUTO_RENDER"]:
         return
-    if _already_queued(("cluster", cluster_id)):
+    if not summaries.once_per_transaction(("render-cluster", cluster_id)):
         return
     transaction.on_commit(_RenderOnCommit(cluster_id=cluster_id), robust=True)
 
@@ -121,6 +106,22 @@ def enterprise_list_changed(sender: type, instance: Any, raw: bool = False, **kw
     """The enterprise lists' counts (filters read enterprises and their placements)."""
     if not raw and sender in (Enterprise, Placement):
         summaries.bump_table("enterprises")
+
+
+@receiver(post_save, dispatch_uid="chainmap_summary_site_post_save")
+@receiver(post_delete, dispatch_uid="chainmap_summary_site_post_delete")
+@receiver(m2m_changed, dispatch_uid="chainmap_summary_site_m2m")
+def site_data_changed(sender: type, raw: bool = False, **kwargs: Any) -> None:
+    """Any row of the product (and its users and groups): the site's write version."""
+    if not raw and sender._meta.app_label in summaries.SITE_APPS:
+        summaries.bump_table(summaries.SITE)
+
+
+@task_postrun.connect(dispatch_uid="chainmap_summary_site_after_job")
+def job_finished(**kwargs: Any) -> None:
+    """A job may write with ``update()``, which fires no signal: the site's write version moves after
+    each job, wherever it ran (a worker, the background thread, the caller)."""
+    summaries.bump_site_now()
 
 
 @receiver(post_save, sender=Enterprise, dispatch_uid="chainmap_summary_enterprise_region")

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from chainmap import permissions, roles, selectors, selectors_profiles, selectors_rounds, selectors_todo, summaries
@@ -24,37 +25,50 @@ def _is_htmx_partial(request: HttpRequest) -> bool:
 
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
     today = timezone.localdate()
-    data = selectors.dashboard(user=request.user, today=today)
-    # The matching follow-up is officials' work: subscribers see rounds, not the dashboard's funnel.
-    conversion = (
-        selectors_rounds.conversion_summary(user=request.user, today=today)
-        if permissions.can_run_round(user=request.user)
-        else None
-    )
-    todo = selectors_todo.todo(user=request.user)
-    return render(request, "chainmap/dashboard.html", {"dashboard": data, "conversion": conversion, "todo": todo})
+    # Rendered once per viewer until the next write anywhere (``{% viewer_cache %}``): the data is
+    # read only when the fragment is rendered. The matching follow-up is officials' work:
+    # subscribers see rounds, not the dashboard's funnel.
+    context = {
+        "dashboard": SimpleLazyObject(lambda: selectors.dashboard(user=user, today=today)),
+        "conversion": SimpleLazyObject(
+            lambda: (
+                selectors_rounds.conversion_summary(user=user, today=today)
+                if permissions.can_run_round(user=user)
+                else None
+            )
+        ),
+        "todo": SimpleLazyObject(lambda: selectors_todo.todo(user=user)),
+    }
+    return render(request, "chainmap/dashboard.html", context)
 
 
 @require_safe
 def chain_list(request: HttpRequest) -> HttpResponse:
-    data = selectors.chain_list(user=request.user)
-    return render(request, "chainmap/chain_list.html", {"chains": data.chains, "clusters": data.clusters})
+    # Read only when the page's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
+    data = SimpleLazyObject(lambda: selectors.chain_list(user=request.user))
+    context = {"chains": SimpleLazyObject(lambda: data.chains), "clusters": SimpleLazyObject(lambda: data.clusters)}
+    return render(request, "chainmap/chain_list.html", context)
 
 
 @require_safe
 def chain_detail(request: HttpRequest, slug: str) -> HttpResponse:
     chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
-    page = selectors.chain_page(user=request.user, chain=chain, today=timezone.localdate())
+    # Read only when the page's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
+    page = SimpleLazyObject(lambda: selectors.chain_page(user=request.user, chain=chain, today=timezone.localdate()))
     return render(request, "chainmap/chain_detail.html", {"chain": chain, "page": page})
 
 
 @require_safe
 def node_detail(request: HttpRequest, code: str) -> HttpResponse:
     node = get_object_or_404(selectors.node_queryset(user=request.user), code=code.upper())
-    page = selectors.node_page(user=request.user, node=node)
-    placements = summaries.CountedPaginator(page.placements, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(
-        request.GET.get("page")
+    # Read only when the page's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
+    page = SimpleLazyObject(lambda: selectors.node_page(user=request.user, node=node))
+    placements = SimpleLazyObject(
+        lambda: summaries.CountedPaginator(page.placements, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(
+            request.GET.get("page")
+        )
     )
     context = {"node": node, "page": page, "placements": placements, "results_key": _results_key(request)}
     return render(request, "chainmap/node_detail.html", context)
@@ -72,9 +86,12 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     form = EnterpriseFilterForm(data=request.GET, user=request.user)
     page_obj = None
     if form.is_valid():
-        enterprises = selectors.enterprise_list(user=request.user, **form.filters())
-        page_obj = summaries.CountedPaginator(enterprises, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(
-            request.GET.get("page")
+        filters = form.filters()
+        # Read only when the results are rendered (``{% viewer_cache %}``, ``{% cache %}``).
+        page_obj = SimpleLazyObject(
+            lambda: summaries.CountedPaginator(
+                selectors.enterprise_list(user=request.user, **filters), settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]
+            ).get_page(request.GET.get("page"))
         )
     context = {"form": form, "page_obj": page_obj, "results_key": _results_key(request)}
     if _is_htmx_partial(request):

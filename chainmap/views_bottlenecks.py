@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -37,12 +38,16 @@ EDITABLE_FIELDS = ("title", "description", "severity", "mechanism", "status", "t
 @require_safe
 def bottleneck_list(request: HttpRequest) -> HttpResponse:
     form = BottleneckFilterForm(data=request.GET, user=request.user)
-    board = page_obj = None
+    # Read only when the board's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
+    page_obj = None
     if form.is_valid():
-        board = bottleneck_board(user=request.user, **form.filters())
-        page_obj = Paginator(board.bottlenecks, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+        filters = form.filters()
+        board = SimpleLazyObject(lambda: bottleneck_board(user=request.user, **filters))
+        page_obj = SimpleLazyObject(
+            lambda: Paginator(board.bottlenecks, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+        )
     else:
-        board = bottleneck_board(user=request.user)
+        board = SimpleLazyObject(lambda: bottleneck_board(user=request.user))
     return render(
         request,
         "chainmap/bottlenecks/list.html",

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -159,24 +160,30 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = _round_or_404(request, pk)
     form = MatchFilterForm(data=request.GET)
     filters = form.cleaned_data if form.is_valid() else {"region": "", "target": "", "top": 5}
-    page = selectors_rounds.round_page(
-        user=request.user,
-        round_=round_,
-        region=filters["region"] or None,
-        target=filters["target"] or None,
-        top=filters["top"] or 5,
-        page=request.GET.get("page"),
+    has_outcomes = selectors_rounds.round_has_outcomes(round_=round_)
+    # The matches are rendered once per viewer and query until the next write anywhere
+    # (``{% viewer_cache %}``): the page of candidates is read only when they are rendered.
+    page = SimpleLazyObject(
+        lambda: selectors_rounds.round_page(
+            user=request.user,
+            round_=round_,
+            region=filters["region"] or None,
+            target=filters["target"] or None,
+            top=filters["top"] or 5,
+            page=request.GET.get("page"),
+        )
     )
     context = {
         "round": round_,
         "page": page,
-        "page_obj": page.page_obj,
+        "page_obj": SimpleLazyObject(lambda: page.page_obj),
+        "has_outcomes": has_outcomes,
         "back": round_page_query(request.GET.urlencode()),
         "progress": selectors_rounds.round_progress(round_=round_),
         "form": form,
         "hold_form": HoldForm(initial={"held_on": timezone.localdate()}),
         "outcome_choices": OutcomeForm.base_fields["outcome"].choices,
-        **_lifecycle(user=request.user, round_=round_, has_outcomes=page.has_outcomes),
+        **_lifecycle(user=request.user, round_=round_, has_outcomes=has_outcomes),
     }
     return render(request, "chainmap/rounds/round_detail.html", context)
 

@@ -26,6 +26,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from chainmap import models as m
 from chainmap import permissions, roles
 from chainmap.api import serializers as s
+from chainmap.api.caching import CachedListMixin, cached_response
 from chainmap.api.errors import PreconditionFailed, PreconditionRequired
 from chainmap.api.filters import (
     BottleneckFilterSet,
@@ -175,7 +176,7 @@ class VersionedMixin:
 # --- regions, chains, clusters -------------------------------------------------------------------
 
 
-class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class RegionViewSet(CachedListMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The three regions (BJ / TJ / HE), their role in the division of labour and sub-regions."""
 
     serializer_class = s.RegionSerializer
@@ -188,7 +189,7 @@ class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return regions if roles.role_of(self.request.user) is not None else regions.none()
 
 
-class ChainViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ChainViewSet(CachedListMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The key industrial chains and the region leading each today; ``map`` gives nodes and edges at once."""
 
     serializer_class = s.ChainSerializer
@@ -211,16 +212,21 @@ class ChainViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
     @extend_schema(responses=s.ChainMapSerializer, summary="The chain with all its nodes and edges, in one call.")
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def map(self, request: Request, slug: str | None = None) -> Response:
-        chain = self.get_object()
-        nodes = m.Node.objects.visible_to(request.user).filter(chain=chain).select_related("chain", "parent")
-        edges = m.Edge.objects.visible_to(request.user).filter(chain=chain).select_related("chain", "source", "target")
-        data = s.ChainMapSerializer(
-            {"chain": chain, "nodes": nodes, "edges": edges}, context=self.get_serializer_context()
-        ).data
-        return Response(data)
+        def build() -> Response:
+            chain = self.get_object()
+            nodes = m.Node.objects.visible_to(request.user).filter(chain=chain).select_related("chain", "parent")
+            edges = (
+                m.Edge.objects.visible_to(request.user).filter(chain=chain).select_related("chain", "source", "target")
+            )
+            data = s.ChainMapSerializer(
+                {"chain": chain, "nodes": nodes, "edges": edges}, context=self.get_serializer_context()
+            ).data
+            return Response(data)
+
+        return cached_response(request, "chain-map", build)
 
 
-class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ClusterViewSet(CachedListMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The advanced-manufacturing clusters and their related chains."""
 
     serializer_class = s.ClusterSerializer
@@ -242,7 +248,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     partial_update=extend_schema(request=s.NodeUpdateSerializer, responses=s.NodeSerializer),
     destroy=extend_schema(parameters=[REASON_PARAM]),
 )
-class NodeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
+class NodeViewSet(CachedListMixin, VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
     """Chain nodes by code. Direct edits: the joint office and the chain's leading region."""
 
     serializer_class = s.NodeSerializer
@@ -289,7 +295,7 @@ class NodeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
     partial_update=extend_schema(request=s.EdgeUpdateSerializer, responses=s.EdgeSerializer),
     destroy=extend_schema(parameters=[REASON_PARAM]),
 )
-class EdgeViewSet(VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
+class EdgeViewSet(CachedListMixin, VersionedMixin, viewsets.ModelViewSet, ApiViewSet):
     """Supply relations between two nodes of one chain (the supply graph stays acyclic)."""
 
     serializer_class = s.EdgeSerializer
@@ -369,7 +375,7 @@ def _enterprise_changes(data: dict[str, Any]) -> dict[str, Any]:
 )
 class EnterpriseViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -436,7 +442,7 @@ class EnterpriseViewSet(
 )
 class PlacementViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -496,7 +502,7 @@ class ProfileCreateSerializer(s.serializers.Serializer):
 )
 class ProfileViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -584,7 +590,7 @@ class ProfileViewSet(
 
 class ProfileItemViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -729,7 +735,7 @@ class TechnologyNeedViewSet(ProfileItemViewSet):
     ),
 )
 class LeadershipTermViewSet(
-    VersionedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiViewSet
+    VersionedMixin, CachedListMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiViewSet
 ):
     """The rotating chain-leader calendar; the joint office edits it.
 
@@ -786,7 +792,7 @@ class LeadershipTermViewSet(
 
 
 @extend_schema_view(create=extend_schema(request=s.ProposalCreateSerializer, responses={201: s.ProposalSerializer}))
-class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class ProposalViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Change proposals to chain maps, reviewed by the leading region (never by their author)."""
 
     serializer_class = s.ProposalSerializer
@@ -862,7 +868,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 )
 class BottleneckViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -932,7 +938,7 @@ class RoundCreateSerializer(s.serializers.Serializer):
         summary="The period's round (created from the calendar if missing).",
     )
 )
-class MatchingRoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class MatchingRoundViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Matching rounds (一月一链 / 一季一群) and their lifecycle actions (officials)."""
 
     serializer_class = s.MatchingRoundSerializer
@@ -1014,7 +1020,7 @@ class MatchingRoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         return self.show(round_, code=status.HTTP_202_ACCEPTED)
 
 
-class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class MatchViewSet(CachedListMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Ranked candidates of matching rounds, with their follow-up outcome."""
 
     serializer_class = s.MatchSerializer
@@ -1045,7 +1051,7 @@ FILE_RESPONSES = {
 }
 
 
-class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ReportViewSet(CachedListMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Round reports, their PDF / XLSX files and deliveries."""
 
     serializer_class = s.ReportSerializer
@@ -1101,7 +1107,7 @@ def _subscription_changes(data: dict[str, Any]) -> dict[str, Any]:
 )
 class SubscriptionViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -1198,7 +1204,7 @@ def _subject_field(error: ValidationError) -> ValidationError:
 )
 class CalendarEntryViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -1273,7 +1279,7 @@ class CalendarEntryViewSet(
         return Response(self.get_serializer(entries, many=True).data)
 
 
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class DeliveryViewSet(CachedListMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Report deliveries (one per report and recipient) with their status; officials only. ``resend``
     puts a failed or sent delivery back in the queue."""
 
@@ -1293,7 +1299,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         return self.show(deliveries.delivery_resend(delivery_id=delivery.pk, user=request.user))
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class UserViewSet(CachedListMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """User accounts and their role (the joint office). Deactivation ends every session and revokes
     the user's API tokens at once."""
 

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chainmap.api.caching import CachedListMixin
 from chainmap.api.views import ApiViewSet, VersionedMixin, require
 from chainmap.models import Bottleneck
 from projects import models as pm
@@ -31,7 +32,7 @@ visible_challenges = selectors.visible_challenges
 visible_applications = selectors.visible_applications
 
 
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReadOnlyViewSet(CachedListMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     ordering_fields: list[str] = ["id"]
 
 
@@ -52,7 +53,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 )
 class ChallengeViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -173,7 +174,7 @@ class ChallengeViewSet(
         summary="Apply to a published challenge for your enterprise.",
     )
 )
-class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class ApplicationViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Applications to challenges: officials see all, an enterprise member its own enterprise's."""
 
     serializer_class = s.ApplicationSerializer

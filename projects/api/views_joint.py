@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chainmap.api.caching import CachedListMixin
 from chainmap.api.views import ApiViewSet, VersionedMixin, require
 from projects import models as pm
 from projects import permissions_joint as rules
@@ -57,7 +58,7 @@ def _project_changes(data: dict[str, Any]) -> dict[str, Any]:
         request=s.BatchWriteSerializer, responses={201: s.BatchSerializer}, summary="Launch a batch (joint office)."
     ),
 )
-class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class BatchViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Batches of joint projects (第一批, 第二批 ...) by number, with their project count and mean progress."""
 
     serializer_class = s.BatchSerializer
@@ -108,7 +109,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 )
 class JointProjectViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -174,7 +175,7 @@ class JointProjectViewSet(
 )
 class MilestoneViewSet(
     VersionedMixin,
-    mixins.ListModelMixin,
+    CachedListMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

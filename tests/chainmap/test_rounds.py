@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -810,15 +812,16 @@ def _targets(round_, n, *, ranks=1, region="BJ"):
     m.Match.objects.bulk_create(rows)
 
 
-def test_the_round_page_shows_twenty_targets_a_page(client_for, chain, joint_office):
+def test_the_round_page_shows_ten_targets_a_page(client_for, chain, joint_office):
     round_ = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.MATCHED)
     _targets(round_, 25, ranks=2)
     url = reverse("chainmap:round_detail", args=[round_.pk])
     client = client_for(joint_office)
     first = client.get(url).content.decode()
-    assert first.count('<details class="card match-group"') == 20 and "?page=2" in first
-    second = client.get(url, {"page": 2}).content.decode()
-    assert second.count('<details class="card match-group"') == 5
+    assert first.count('<details class="card match-group"') == 10 and "?page=2" in first
+    assert client.get(url, {"page": 2}).content.decode().count('<details class="card match-group"') == 10
+    third = client.get(url, {"page": 3}).content.decode()
+    assert third.count('<details class="card match-group"') == 5
     assert client.get(url, {"page": 99}).content.decode().count('<details class="card match-group"') == 5
 
 
@@ -827,12 +830,12 @@ def test_round_page_query_budget_ten_matches_or_hundreds(client_for, chain, join
     small = f.RoundFactory(chain=chain, period=NOV, status=m.RoundStatus.MATCHED)
     large = f.RoundFactory(chain=chain, period=DEC, status=m.RoundStatus.MATCHED)
     _targets(small, 1, ranks=10)
-    _targets(large, 60, ranks=10)  # 600 matches over three pages
+    _targets(large, 60, ranks=10)  # 600 matches over six pages
     few = _count_queries(client, reverse("chainmap:round_detail", args=[small.pk]), {"top": 20})
     many = _count_queries(client, reverse("chainmap:round_detail", args=[large.pk]), {"top": 20, "page": 2})
     assert few == many
     body = client.get(reverse("chainmap:round_detail", args=[large.pk]), {"top": 20}).content.decode()
-    assert body.count('<tr id="match-') == 200
+    assert body.count('<tr id="match-') == 100  # ten targets of ten candidates
 
 
 def test_an_outcome_saved_without_htmx_returns_to_the_same_page(client_for, chain, joint_office):
@@ -858,3 +861,26 @@ def test_the_round_page_shows_labels_and_local_times(client_for, matched_round, 
     body = client_for(joint_office).get(reverse("chainmap:round_detail", args=[matched_round.pk])).content.decode()
     assert "2026-11-03 09:30" in body  # Asia/Shanghai
     assert "chain_month" not in body.split('id="round-progress"')[0].split("<h1>")[1]
+
+
+def test_outcome_forms_from_the_cached_round_page_carry_each_sessions_own_token(matched_round, tj_official):
+    """The same official in two browsers: the second page comes from the cache (``{% viewer_cache %}``)
+    with the token of its own session, and each form posts past the CSRF check."""
+    url = reverse("chainmap:round_detail", args=[matched_round.pk])
+    match = m.Match.objects.filter(round=matched_round).order_by("pk").first()
+    action = reverse("chainmap:match_outcome", args=[match.pk])
+    sessions = []
+    for _ in range(2):  # the second read is served from the cache the first one filled
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(tj_official)
+        page = client.get(url, {"top": 20}).content.decode()
+        assert "chainmap-csrf-placeholder" not in page
+        form = page[page.index(f'action="{action}"') :]
+        sessions.append((client, re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)))
+    posted = []
+    for (client, token), outcome in zip(reversed(sessions), ("met", "signed"), strict=True):
+        response = client.post(action, {"outcome": outcome, "note": "", "csrfmiddlewaretoken": token})
+        assert response.status_code == 302, response.status_code
+        match.refresh_from_db()
+        posted.append(match.outcome)
+    assert posted == ["met", "signed"]
