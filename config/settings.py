@@ -122,6 +122,10 @@ REDIS_URL = env.url("REDIS_URL", ("redis", "rediss"))
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", ("redis", "rediss")) or REDIS_URL
 if PRODUCTION and CELERY_BROKER_URL is None:
     raise ImproperlyConfigured("CELERY_BROKER_URL or REDIS_URL must be set when DJANGO_ENV=production")
+# Pages are kept in the cache per viewer until the next write anywhere (chainmap.summaries): every
+# web process must read and move the same versions, which a per-process memory cache cannot do.
+if PRODUCTION and REDIS_URL is None:
+    raise ImproperlyConfigured("REDIS_URL must be set when DJANGO_ENV=production (the cache every process shares)")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -208,9 +212,10 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chainmap:dashboard"
 LOGOUT_REDIRECT_URL = "login"
-# Sessions live in the database (Django's default engine), so deactivating a user can find and end
-# every session of theirs (chainmap.services.accounts.user_deactivate).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database, so deactivating a user can find and end every session of theirs
+# (chainmap.services.accounts.sessions_end, which deletes through the store and so from the cache
+# too), and are read through the cache: a page costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # An absolute lifetime from login (a working day), not an idle timeout: htmx polling would keep an
 # idle session alive forever, and saving the session on every request costs a write per request.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)

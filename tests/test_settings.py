@@ -76,6 +76,19 @@ def test_production_refuses_debug() -> None:
     assert "DJANGO_DEBUG" in result.stderr
 
 
+def test_production_refuses_a_cache_of_its_own_per_process() -> None:
+    result = load_settings(
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=GOOD_SECRET,
+        ALLOWED_HOSTS="chainmap.example.cn",
+        DATABASE_URL="postgres://u@db:5432/chainmap",
+        CELERY_BROKER_URL="redis://redis:6379/1",
+        EMAIL_URL="smtp://mail:1025",
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL must be set" in result.stderr
+
+
 def test_production_with_everything_set_starts() -> None:
     result = load_settings(
         DJANGO_ENV="production",
