@@ -30,6 +30,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,9 @@ class Row:
     # Worker time per request, workers / (requests/s): the latency without the queue in front of the
     # workers (at 16 connections on 2 workers most of p50 is waiting for a worker).
     service_ms: float | None = None
+    # One request alone just after a write request (which moves the site's write version, so the
+    # page's per-viewer cache misses): the cost of the first read after any change, median of a few.
+    after_write_ms: float | None = None
     target: str = ""
     passed: bool | None = None
 
@@ -421,9 +425,9 @@ def server_env(*, database_url: str) -> dict[str, str]:
         CHAINMAP_API_THROTTLE_MAP="1000000/second",
         PYTHONUNBUFFERED="1",
     )
-    # Production needs a broker URL; GET pages never enqueue, so an unreachable one is harmless.
-    if not env.get("CELERY_BROKER_URL") and not env.get("REDIS_URL"):
-        env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"
+    # Production needs Redis for the cache every worker shares (and a broker URL; GET pages never
+    # enqueue): the local one unless the environment names another.
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     return env
 
 
@@ -592,6 +596,43 @@ def _warm(base: str, path: str, cookie: str) -> None:
             list(pool.map(lambda _i: request(base, "GET", path, headers={"Cookie": cookie}), range(WORKERS)))
 
 
+AFTER_WRITE_SAMPLES = 5
+
+
+def _write(base: str, cookie: str) -> None:
+    """A real write request that changes nothing: the language switch, back to the default."""
+    from django.urls import reverse
+
+    path = reverse("set_language")
+    token = SimpleCookie(cookie)[settings.CSRF_COOKIE_NAME].value
+    status, _headers, _body = request(
+        base,
+        "POST",
+        path,
+        body=urlencode({"language": settings.LANGUAGE_CODE, "csrfmiddlewaretoken": token}),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+            "Referer": f"https://{base}{path}",
+        },
+    )
+    if status != 302:
+        raise CommandError(f"the write request before a cold read answered {status}")
+
+
+def after_write(base: str, path: str, cookie: str) -> float:
+    """Median ms of one GET right after a write request (nothing else loads the server meanwhile)."""
+    samples = []
+    for _ in range(AFTER_WRITE_SAMPLES):
+        _write(base, cookie)
+        started = time.perf_counter()
+        status, _headers, _body = request(base, "GET", path, headers={"Cookie": cookie})
+        samples.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise CommandError(f"{path} answered {status} after a write")
+    return statistics.median(samples)
+
+
 def measure(
     *, tool: str, base: str, url: Url, cookie: str, duration: int, connections: int
 ) -> tuple[int, float, float | None, float | None, int, str]:
@@ -710,6 +751,7 @@ def run(
                 tool=tool, base=base, url=url, cookie=cookie, duration=duration, connections=connections
             )
             service = WORKERS * 1000 / rate if rate else None
+            cold = None if url.kind == "bare" else after_write(base, url.path, cookie)
             rows.append(
                 Row(
                     url.name,
@@ -722,6 +764,7 @@ def run(
                     errors,
                     detail,
                     _ms(service),
+                    _ms(cold),
                 )
             )
             log(f"pages: {url.name}: {rate:.1f} req/s, p99 {p99 or 0:.0f} ms, {errors} errors")
@@ -788,7 +831,12 @@ def table(rows: Result | list[Row]) -> str:
     )
     lines.append(f"  svc ms = {WORKERS} workers / req/s: time per request in a worker, without the wait for one")
     lines.append(
-        f"{'url':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'svc ms':>7} {'requests':>9} {'errors':>7}"
+        "  after write ms = one request alone just after a write request, whose commit moves the site's "
+        f"write version (the per-viewer cache misses); median of {AFTER_WRITE_SAMPLES}"
+    )
+    lines.append(
+        f"{'url':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'svc ms':>7} {'after write ms':>14} "
+        f"{'requests':>9} {'errors':>7}"
         f"  {'target':<22} result"
     )
 
@@ -799,7 +847,7 @@ def table(rows: Result | list[Row]) -> str:
         result = "" if row.passed is None else ("pass" if row.passed else "FAIL")
         lines.append(
             f"{row.name:<22} {row.requests_per_s:>8.1f} {ms(row.p50_ms):>8} {ms(row.p99_ms):>8} "
-            f"{ms(row.service_ms):>7} {row.requests:>9} "
+            f"{ms(row.service_ms):>7} {ms(row.after_write_ms):>14} {row.requests:>9} "
             f"{row.errors:>7}  {row.target:<22} {result}"
         )
     lines.append("urls: " + ", ".join(f"{row.name} {row.path}" for row in rows))

@@ -78,9 +78,11 @@ def test_it_loads_every_url_on_postgresql_or_refuses_sqlite(tmp_path, request):
 
     rows = table_rows(out)
     assert list(rows) == URL_NAMES, out + err
-    for name, (rate, _p50, _p99, _svc, requests, errors, *_rest) in rows.items():
+    for name, (rate, _p50, _p99, _svc, after_write, requests, errors, *_rest) in rows.items():
         assert float(rate) > 0 and int(requests) > 0, name
         assert errors == "0", f"{name}: {out}"
+        # Every page and endpoint is also timed alone right after a write (the bare view is not).
+        assert (after_write == "-") == (name == "bare view (baseline)"), f"{name}: {out}"
     assert "2 cores" in out or "cores" in out
     assert "PostgreSQL" in out and "enterprises" in out
     section = json.loads(path.read_text())["sections"]["pages"]
@@ -88,6 +90,7 @@ def test_it_loads_every_url_on_postgresql_or_refuses_sqlite(tmp_path, request):
     for row in section["rows"]:
         assert row["requests_per_s"] == float(rows[row["name"]][0])
         assert row["errors"] == 0 and row["passed"] in (True, False)
+        assert (row["after_write_ms"] is None) == (row["kind"] == "bare")
     assert section["meta"]["counts"]["enterprises"] >= 200
 
 
