@@ -307,11 +307,3 @@ def current_diagram(*, chain_id: int | None = None, cluster_id: int | None = Non
     if chain_id is not None:
         return queryset.filter(chain_id=chain_id).first()
     return queryset.filter(cluster_id=cluster_id).first()
-
-
-def diff_diagram(*, chain_id: int, from_date: dt.date, to_date: dt.date) -> Diagram | None:
-    return (
-        Diagram.objects.filter(kind=DiagramKind.DIFF, chain_id=chain_id, from_date=from_date, to_date=to_date)
-        .defer(*HEAVY_FIELDS)
-        .first()
-    )

@@ -23,7 +23,14 @@ def _eager_wait(task: Any) -> float:
     return float(settings.CHAINMAP_DIAGRAMS["TIMEOUT"]) + 5 if task.request.is_eager else 0.0
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(
+    name="chainmap.tasks.render_chain_diagram",
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
 def render_chain_diagram(self: Any, *, chain_id: int, force: bool = False) -> str:
     outcome = diagrams.diagram_render_chain(chain_id=chain_id, force=force, wait=_eager_wait(self))
     if outcome == diagrams.BUSY:
@@ -31,7 +38,14 @@ def render_chain_diagram(self: Any, *, chain_id: int, force: bool = False) -> st
     return outcome
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(
+    name="chainmap.tasks.render_cluster_diagram",
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
 def render_cluster_diagram(self: Any, *, cluster_id: int, force: bool = False) -> str:
     outcome = diagrams.diagram_render_cluster(cluster_id=cluster_id, force=force, wait=_eager_wait(self))
     if outcome == diagrams.BUSY:
@@ -39,7 +53,14 @@ def render_cluster_diagram(self: Any, *, cluster_id: int, force: bool = False) -
     return outcome
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(
+    name="chainmap.tasks.render_diff_diagram",
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
 def render_diff_diagram(self: Any, *, diagram_id: int, force: bool = False) -> str:
     outcome = diagrams.diagram_render_diff(diagram_id=diagram_id, force=force, wait=_eager_wait(self))
     if outcome == diagrams.BUSY:
@@ -47,7 +68,7 @@ def render_diff_diagram(self: Any, *, diagram_id: int, force: bool = False) -> s
     return outcome
 
 
-@shared_task(acks_late=True)
+@shared_task(name="chainmap.tasks.render_all_diagrams", acks_late=True)
 def render_all_diagrams() -> int:
     """Daily safety net (leadership changes the title at term boundaries): one task per subject."""
     from chainmap.models import Chain, Cluster

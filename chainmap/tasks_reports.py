@@ -32,6 +32,7 @@ BUSY_RETRY_SECONDS = 300
 # is stopped before the sweeper could take its claim over and send a second copy. Prefork (the
 # production pool) enforces it; the solo and threads pools do not.
 @shared_task(
+    name="chainmap.tasks_reports.send_delivery",
     bind=True,
     acks_late=True,
     max_retries=None,
@@ -59,21 +60,28 @@ def send_delivery(self: Any, *, delivery_id: int) -> str:
             tries += 1
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+@shared_task(
+    name="chainmap.tasks_reports.sweep_deliveries",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=3,
+)
 def sweep_deliveries() -> int:
     """Beat entry, every minute: queue again the deliveries a killed worker or a lost message left
     behind (see services.deliveries.deliveries_sweep). Returns how many were queued."""
     return deliveries.deliveries_sweep().queued
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(
+    name="chainmap.tasks_reports.build_report",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
 def build_report(*, round_id: int, refresh: bool = False) -> str:
     return reports.report_build(round_id=round_id, refresh=refresh).status
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
-def enqueue_deliveries(*, report_id: int) -> int:
-    return deliveries.deliveries_enqueue(report_id=report_id)
 
 
 def is_workday(day: dt.date) -> bool:
@@ -105,7 +113,14 @@ def period_due(*, kind: str, today: dt.date) -> dt.date | None:
     return today.replace(day=1)
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(
+    name="chainmap.tasks_reports.monthly_round",
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
 def monthly_round(self: Any, kind: str, period: str | None = None) -> str:
     """Ensure, match, report and mail the round of a period (``YYYY-MM-DD`` or ``YYYY-MM``).
 
@@ -125,13 +140,13 @@ def monthly_round(self: Any, kind: str, period: str | None = None) -> str:
     return run.summary()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="chainmap.tasks_reports.monthly_chain_round", acks_late=True)
 def monthly_chain_round() -> None:
     """Beat entry of 一月一链 (days 1–7, 09:00): runs the month's round on its first working day."""
     monthly_round.delay(RoundKind.CHAIN_MONTH)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="chainmap.tasks_reports.quarterly_cluster_round", acks_late=True)
 def quarterly_cluster_round() -> None:
     """Beat entry of 一季一群 (days 1–7 of January, April, July, October, 09:00)."""
     monthly_round.delay(RoundKind.CLUSTER_QUARTER)

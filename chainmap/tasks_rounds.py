@@ -14,7 +14,9 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(
+    name="chainmap.tasks_rounds.match_round", acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5
+)
 def match_round(round_id: int, build_report: bool = True) -> int | None:
     """Match a round, then (``build_report``) rebuild its report from the new matches in another task.
 

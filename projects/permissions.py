@@ -59,13 +59,6 @@ def can_score_application(*, user: Any, application: Any, on: dt.date | None = N
     )
 
 
-def can_decide_application(*, user: Any, application: Any, on: dt.date | None = None) -> bool:
-    """Shortlist, fund, eliminate at a gate or reject: the challenge's managers, during the review."""
-    return application.challenge.status == "reviewing" and can_manage_challenge(
-        user=user, challenge=application.challenge, on=on
-    )
-
-
 def can_create_challenges(*, user: Any) -> bool:
     """Before the body names the bottleneck: officials (which bottleneck: ``can_create_challenge``)."""
     return permissions.can_create_chain_data(user=user)
