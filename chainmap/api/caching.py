@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.utils import translation
 from rest_framework import mixins
 from rest_framework.request import Request
@@ -23,12 +24,12 @@ def cached_response(request: Request, name: str, build: Callable[[], Response]) 
     """``build()``'s answer for this viewer and URL, from the cache when it was a 200."""
     parts = [request.get_full_path(), translation.get_language(), getattr(request, "accepted_media_type", "")]
     key = summaries.viewer_cache_key(f"api:{name}", user=request.user, parts=parts)
-    data = summaries.cache.get(key)
+    data = cache.get(key)
     if data is not None:
         return Response(data)
     response = build()
     if response.status_code == 200 and not response.has_header("ETag"):
-        summaries.cache.set(key, response.data, summaries.TIMEOUT)
+        cache.set(key, response.data, summaries.TIMEOUT)
     return response
 
 
