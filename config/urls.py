@@ -37,7 +37,7 @@ urlpatterns = [
     path("api/", include("projects.api.urls")),
     path("api/", include(api_urls.catch_all)),
     path("projects/", include("projects.urls")),
-    path("", include("chainmap.diagram_urls")),
+    path("", include("chainmap.diagrams.urls")),
     path("", include("chainmap.urls")),
 ]
 if settings.DEBUG:

@@ -2,7 +2,8 @@
 
 from django.urls import URLPattern, URLResolver
 
-from projects import urls_challenges, urls_joint
+from projects.challenges import urls as urls_challenges
+from projects.joint import urls as urls_joint
 
 app_name = "projects"
 

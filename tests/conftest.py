@@ -27,7 +27,7 @@ def require(condition: bool, reason: str) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Jobs run in the caller at once (not on chainmap.background's thread): tests see their effect
+    """Jobs run in the caller at once (not on chainmap.core.background's thread): tests see their effect
     right after the commit. tests/chainmap/test_background.py switches the thread mode on."""
     from django.conf import settings
 

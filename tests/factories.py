@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from chainmap import models as m
-from chainmap.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
+from chainmap.core.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 from projects import models as pm
 
 REGION_DATA = {

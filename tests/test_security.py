@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient, APIRequestFactory
 
-from chainmap.services import accounts
+from chainmap.accounts import services as accounts
 from tests import factories as f
 from tests.conftest import require
 

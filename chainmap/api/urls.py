@@ -9,7 +9,14 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from chainmap.api import errors, views
+from chainmap.accounts.api import views as accounts_views
+from chainmap.bottlenecks.api import views as bottlenecks_views
+from chainmap.core.api import errors
+from chainmap.enterprises.api import views as enterprises_views
+from chainmap.leadership.api import views as leadership_views
+from chainmap.maps.api import views as maps_views
+from chainmap.matching.api import views as matching_views
+from chainmap.reports.api import views as reports_views
 
 app_name = "api"
 
@@ -20,38 +27,38 @@ class Router(DefaultRouter):
 
 
 router = Router(trailing_slash=True)
-router.register("regions", views.RegionViewSet, basename="region")
-router.register("chains", views.ChainViewSet, basename="chain")
-router.register("clusters", views.ClusterViewSet, basename="cluster")
-router.register("nodes", views.NodeViewSet, basename="node")
-router.register("edges", views.EdgeViewSet, basename="edge")
-router.register("enterprises", views.EnterpriseViewSet, basename="enterprise")
-router.register("placements", views.PlacementViewSet, basename="placement")
-router.register("profiles", views.ProfileViewSet, basename="profile")
-router.register("offers", views.SupplyOfferViewSet, basename="offer")
-router.register("needs", views.TechnologyNeedViewSet, basename="need")
-router.register("leadership-terms", views.LeadershipTermViewSet, basename="leadership-term")
-router.register("proposals", views.ProposalViewSet, basename="proposal")
-router.register("bottlenecks", views.BottleneckViewSet, basename="bottleneck")
-router.register("rounds", views.MatchingRoundViewSet, basename="round")
-router.register("matches", views.MatchViewSet, basename="match")
-router.register("reports", views.ReportViewSet, basename="report")
-router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
-router.register("calendar-entries", views.CalendarEntryViewSet, basename="calendar-entry")
-router.register("deliveries", views.DeliveryViewSet, basename="delivery")
-router.register("users", views.UserViewSet, basename="user")
+router.register("regions", maps_views.RegionViewSet, basename="region")
+router.register("chains", maps_views.ChainViewSet, basename="chain")
+router.register("clusters", maps_views.ClusterViewSet, basename="cluster")
+router.register("nodes", maps_views.NodeViewSet, basename="node")
+router.register("edges", maps_views.EdgeViewSet, basename="edge")
+router.register("enterprises", enterprises_views.EnterpriseViewSet, basename="enterprise")
+router.register("placements", enterprises_views.PlacementViewSet, basename="placement")
+router.register("profiles", enterprises_views.ProfileViewSet, basename="profile")
+router.register("offers", enterprises_views.SupplyOfferViewSet, basename="offer")
+router.register("needs", enterprises_views.TechnologyNeedViewSet, basename="need")
+router.register("leadership-terms", leadership_views.LeadershipTermViewSet, basename="leadership-term")
+router.register("proposals", maps_views.ProposalViewSet, basename="proposal")
+router.register("bottlenecks", bottlenecks_views.BottleneckViewSet, basename="bottleneck")
+router.register("rounds", matching_views.MatchingRoundViewSet, basename="round")
+router.register("matches", matching_views.MatchViewSet, basename="match")
+router.register("reports", reports_views.ReportViewSet, basename="report")
+router.register("subscriptions", reports_views.SubscriptionViewSet, basename="subscription")
+router.register("calendar-entries", matching_views.CalendarEntryViewSet, basename="calendar-entry")
+router.register("deliveries", reports_views.DeliveryViewSet, basename="delivery")
+router.register("users", accounts_views.UserViewSet, basename="user")
 
 # Spreadsheet import / export, written alongside (module-level ``urlpatterns``); wired when present.
 import_patterns: list[URLPattern | URLResolver] = []
-if importlib.util.find_spec("chainmap.api.imports") is not None:
-    from chainmap.api import imports
+if importlib.util.find_spec("chainmap.imports.api.views") is not None:
+    from chainmap.imports.api import views as imports
 
     import_patterns = list(imports.urlpatterns)
 
 # Node assessments (per-region levels), written alongside; wired when present.
 assessment_patterns: list[URLPattern | URLResolver] = []
-if importlib.util.find_spec("chainmap.api.assessments") is not None:
-    from chainmap.api import assessments
+if importlib.util.find_spec("chainmap.maps.api.assessments") is not None:
+    from chainmap.maps.api import assessments
 
     assessment_patterns = list(assessments.urlpatterns)
 

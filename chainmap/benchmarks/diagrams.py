@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from chainmap.services.diagrams import fonts
-from chainmap.services.diagrams.dot import DotOptions, build_dot
-from chainmap.services.diagrams.render import RenderError, render_dot
-from chainmap.services.diagrams.service import COMPACT_NODES
-from chainmap.services.diagrams.snapshot import (
+from chainmap.diagrams.services import fonts
+from chainmap.diagrams.services.dot import DotOptions, build_dot
+from chainmap.diagrams.services.render import RenderError, render_dot
+from chainmap.diagrams.services.service import COMPACT_NODES
+from chainmap.diagrams.services.snapshot import (
     EDGE_KINDS,
     LEVELS,
     SEGMENTS,

@@ -16,7 +16,7 @@ import tracemalloc
 from collections import Counter
 from typing import Any
 
-from chainmap.services.matching import (
+from chainmap.matching.services.engine import (
     BOTTLENECK,
     NEED,
     QUALIFICATION_WEIGHTS,
@@ -193,7 +193,7 @@ def run(
     time, peak memory and the naive loop on the same inputs (extrapolated when large)."""
     from django.conf import settings
 
-    from chainmap.services.matching_load import matching_inputs
+    from chainmap.matching.services.loading import matching_inputs
 
     if database is None:
         # The database rows store benchmark chains (COPY): PostgreSQL only, and only where the command points.
@@ -288,7 +288,7 @@ def _measure(
 
 def inputs_from_db(*, chain_ids: list[int]) -> dict[str, Any]:
     """Optional: time loading the inputs of some chains from the database (needs data)."""
-    from chainmap.services.matching_load import matching_inputs
+    from chainmap.matching.services.loading import matching_inputs
 
     started = time.perf_counter()
     targets, candidates, _structure = matching_inputs(chain_ids=chain_ids)
@@ -333,9 +333,9 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from chainmap.demo.loading import demo_chains_loaded, demo_load_chains
+    from chainmap.matching.services.text import encode_tokens, term_ids
     from chainmap.models import Bottleneck, Chain, Edge, Node, Region
-    from chainmap.services.demo import demo_chains_loaded, demo_load_chains
-    from chainmap.services.text import encode_tokens, term_ids
 
     code = _db_chain_code(size)
     existing = Chain.objects.filter(code=code).values_list("pk", flat=True).first()

@@ -308,9 +308,9 @@ def _fill(*, enterprises: int, profiles: int, log: Log) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from chainmap.matching.services.rounds import round_ensure, round_match
+    from chainmap.matching.services.text import tokens_fill_missing
     from chainmap.models import CalendarEntry, RoundKind
-    from chainmap.services.rounds import round_ensure, round_match
-    from chainmap.services.text import tokens_fill_missing
 
     started = time.monotonic()
     call_command("load_demo", force=True, stdout=io.StringIO())

@@ -142,7 +142,7 @@ def _populate(size: Size, seed: int = 5) -> int:
 
 def run(*, sizes: tuple[int, ...] | None = None) -> list[Row]:
     """One row per round size. ``sizes`` (from ``--sizes``) are total target counts, split 130:200."""
-    from chainmap.services.reports import report_build
+    from chainmap.reports.services.reports import report_build
 
     chosen = SIZES
     if sizes:

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from chainmap.core.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 from chainmap.demo.chains import CHAINS
 from chainmap.demo.regions import REGION_CODES, SUBREGIONS
 from chainmap.demo.types import ChainSpec, SubRegionSpec
-from chainmap.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 
 DEMO_SEED = 20260101
 DEMO_PER_CHAIN_AND_REGION = 20

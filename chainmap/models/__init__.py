@@ -1,23 +1,39 @@
 """The chain-map domain. Import models from here: ``from chainmap.models import Node``."""
 
-from chainmap.models.accounts import LiaisonLevel, Membership, Role
-from chainmap.models.bottlenecks import (
+from chainmap.accounts.models import LiaisonLevel, Membership, Role
+from chainmap.bottlenecks.models import (
     COVERED_BOTTLENECK_STATUSES,
     OPEN_BOTTLENECK_STATUSES,
     Bottleneck,
     BottleneckStatus,
     Mechanism,
 )
-from chainmap.models.chains import GAP_LEVELS, SEGMENT_ORDER, Chain, Cluster, Edge, Level, Node, NodeAssessment, Segment
-from chainmap.models.diagrams import Diagram, DiagramEngine, DiagramKind, DiagramStatus
-from chainmap.models.enterprises import QUALIFICATIONS, Enterprise, Placement
-from chainmap.models.imports import ImportFormat, ImportJob, ImportKind, ImportStatus
-from chainmap.models.leadership import LeadershipTerm, RotationRule
-from chainmap.models.matching import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus, Term
-from chainmap.models.profiles import WORKING_STATUSES, CapabilityProfile, ProfileStatus, SupplyOffer, TechnologyNeed
-from chainmap.models.proposals import ChangeProposal, ProposalItem, ProposalStatus
-from chainmap.models.regions import STAGE_ORDER, Region, RegionCode, Stage, SubRegion
-from chainmap.models.reports import Delivery, Report, Subscription
+from chainmap.core.models import STAGE_ORDER, Region, RegionCode, Stage, SubRegion
+from chainmap.diagrams.models import Diagram, DiagramEngine, DiagramKind, DiagramStatus
+from chainmap.enterprises.models.enterprises import QUALIFICATIONS, Enterprise, Placement
+from chainmap.enterprises.models.profiles import (
+    WORKING_STATUSES,
+    CapabilityProfile,
+    ProfileStatus,
+    SupplyOffer,
+    TechnologyNeed,
+)
+from chainmap.imports.models import ImportFormat, ImportJob, ImportKind, ImportStatus
+from chainmap.leadership.models import LeadershipTerm, RotationRule
+from chainmap.maps.models.chains import (
+    GAP_LEVELS,
+    SEGMENT_ORDER,
+    Chain,
+    Cluster,
+    Edge,
+    Level,
+    Node,
+    NodeAssessment,
+    Segment,
+)
+from chainmap.maps.models.proposals import ChangeProposal, ProposalItem, ProposalStatus
+from chainmap.matching.models import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus, Term
+from chainmap.reports.models import Delivery, Report, Subscription
 
 __all__ = [
     "COVERED_BOTTLENECK_STATUSES",

@@ -13,9 +13,9 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from chainmap import selectors_diagrams
+from chainmap.diagrams import selectors as selectors_diagrams
+from chainmap.diagrams.services.fonts import INSTALL_HINT
 from chainmap.models import Diagram, DiagramEngine, DiagramStatus
-from chainmap.services.diagrams.fonts import INSTALL_HINT
 
 register = template.Library()
 
@@ -57,7 +57,7 @@ def diagram_context(
         "subject": subject,
         "obj": obj,
         "diagram": diagram,
-        # Sanitized at render time (chainmap.services.diagrams.render.sanitize_svg): no script, no handlers.
+        # Sanitized at render time (chainmap.diagrams.services.render.sanitize_svg): no script, no handlers.
         "svg": mark_safe(diagram.svg) if has_picture else "",  # noqa: S308
         "pending": diagram is not None and diagram.pending,
         "failed": diagram is not None and diagram.status == DiagramStatus.FAILED and has_picture,

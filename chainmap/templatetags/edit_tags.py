@@ -12,7 +12,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def edit_mode(context: Any, chain: Any) -> str | None:
-    from chainmap.views_edit import edit_mode as mode_for
+    from chainmap.maps.views.edit import edit_mode as mode_for
 
     request = context.get("request")
     return mode_for(user=getattr(request, "user", None), chain_id=chain.pk)

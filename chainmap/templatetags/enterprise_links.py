@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from chainmap import roles
+from chainmap.core import roles
 
 register = template.Library()
 

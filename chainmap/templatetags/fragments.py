@@ -1,5 +1,5 @@
 """``{% viewer_cache "name" [part ...] %}…{% endviewer_cache %}``: a fragment rendered once per viewer
-and kept under the site's write version and the day (``chainmap.summaries.per_viewer``), in the
+and kept under the site's write version and the day (``chainmap.core.cache.per_viewer``), in the
 language of the page. What the block reads is computed only when it is rendered, so a view passes
 lazy data (``SimpleLazyObject``) and a page served from the cache runs none of its queries.
 
@@ -17,7 +17,7 @@ from django.template.context import Context
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
-from chainmap import summaries
+from chainmap.core import cache as summaries
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from chainmap import permissions
+from chainmap.accounts import permissions
 
 register = template.Library()
 

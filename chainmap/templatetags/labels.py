@@ -11,8 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
+from chainmap.maps.models.chains import Segment
 from chainmap.models import Placement
-from chainmap.models.chains import Segment
 
 register = template.Library()
 

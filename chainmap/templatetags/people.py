@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from chainmap.selectors_history import user_display
+from chainmap.maps.selectors.history import user_display
 
 register = template.Library()
 

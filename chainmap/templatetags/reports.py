@@ -8,9 +8,9 @@ from typing import Any
 
 from django import template
 
-from chainmap import permissions
+from chainmap.accounts import permissions
 from chainmap.models import Delivery, Report
-from chainmap.services.deliveries import delivery_can_be_resent, delivery_is_stalled
+from chainmap.reports.services.deliveries import delivery_can_be_resent, delivery_is_stalled
 
 register = template.Library()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework.routers import SimpleRouter
 
-from projects.api import views, views_joint
+from projects.challenges.api import views
+from projects.joint.api import views as views_joint
 
 app_name = "projects-api"
 

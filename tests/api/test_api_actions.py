@@ -416,7 +416,7 @@ def test_report_build_enqueues_after_commit(
     world, api_for, bj_official, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
     calls: list[dict[str, Any]] = []
-    from chainmap import tasks_reports
+    from chainmap.reports import tasks as tasks_reports
 
     monkeypatch.setattr(tasks_reports.build_report, "delay", lambda **kwargs: calls.append(kwargs))
     with django_capture_on_commit_callbacks(execute=True):

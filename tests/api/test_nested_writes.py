@@ -280,7 +280,7 @@ def _node_body(code: str) -> dict[str, Any]:
 def test_an_error_answered_after_a_write_undoes_the_write(world, api_for, joint_office, monkeypatch) -> None:
     from rest_framework.exceptions import ValidationError
 
-    from chainmap.api import views
+    from chainmap.core.api import views
 
     def fail(self, obj, **kwargs):
         raise ValidationError({"code": ["refused after the write"]})
@@ -294,7 +294,7 @@ def test_an_error_answered_after_a_write_undoes_the_write(world, api_for, joint_
 
 
 def test_a_crash_after_a_write_undoes_the_write(world, api_for, joint_office, monkeypatch) -> None:
-    from chainmap.api import views
+    from chainmap.core.api import views
 
     def crash(self, obj, **kwargs):
         raise RuntimeError("boom")
@@ -316,7 +316,7 @@ def test_tasks_are_enqueued_on_commit_and_not_for_a_failed_request(
 
     from rest_framework.exceptions import ValidationError
 
-    from chainmap.api import views
+    from chainmap.core.api import views
 
     def fail(self, obj, **kwargs):
         raise ValidationError({"refresh": ["refused after the enqueue"]})
@@ -332,7 +332,7 @@ def test_views_that_must_commit_at_once_are_not_wrapped() -> None:
     from django.db import connection
     from django.urls import resolve
 
-    assert "chainmap.middleware.AtomicWritesMiddleware" in settings.MIDDLEWARE
+    assert "chainmap.core.middleware.AtomicWritesMiddleware" in settings.MIDDLEWARE
     assert not connection.settings_dict["ATOMIC_REQUESTS"]  # reads open no transaction
 
     assert resolve("/login/").func._non_atomic_requests == {"default"}

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 
-from chainmap.api.parsers import JSONParser, json_depth
+from chainmap.core.api.parsers import JSONParser, json_depth
 
 DEEP = "[" * 5000 + "]" * 5000
 DEEP_OBJECTS = '{"a":' * 5000 + "1" + "}" * 5000

@@ -16,9 +16,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chainmap import models as m
-from chainmap.exceptions import ConflictError
-from chainmap.services import profiles, rounds, subscriptions, terms
-from projects.services import challenges, joint
+from chainmap.core.exceptions import ConflictError
+from chainmap.enterprises.services import profiles
+from chainmap.leadership.services import calendar as terms
+from chainmap.matching.services import rounds
+from chainmap.reports.services import subscriptions
+from projects.challenges import services as challenges
+from projects.joint import services as joint
 from tests import factories as f
 
 

@@ -121,9 +121,9 @@ def test_application_proposal_must_be_text(world, api_for, enterprise_member) ->
 
 
 def test_model_serializer_text_fields_are_strict() -> None:
-    from chainmap.api.fields import StrictCharField
-    from chainmap.api.serializers import NodeSerializer
-    from projects.api.serializers import ChallengePhaseSerializer
+    from chainmap.core.api.fields import StrictCharField
+    from chainmap.maps.api.serializers import NodeSerializer
+    from projects.challenges.api.serializers import ChallengePhaseSerializer
 
     assert isinstance(NodeSerializer().fields["name"], StrictCharField)
     assert isinstance(ChallengePhaseSerializer().fields["name"], StrictCharField)

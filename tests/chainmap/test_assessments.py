@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from chainmap import models as m
-from chainmap.services.assessments import assessment_set
+from chainmap.maps.services.assessments import assessment_set
 from tests import factories as f
 from tests.api.test_permissions import client_as
 from tests.chainmap.mapfixtures import *  # noqa: F403

@@ -1,4 +1,4 @@
-"""Jobs without a broker (chainmap.background): the web process runs them on one background thread,
+"""Jobs without a broker (chainmap.core.background): the web process runs them on one background thread,
 after the request has answered and the transaction has committed.
 
 The rest of the suite runs jobs eagerly (tests/conftest.py); these tests switch the thread mode on. They
@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from chainmap import background
 from chainmap import models as m
-from chainmap.services.diagrams import service
-from chainmap.services.diagrams.render import RenderError
+from chainmap.core import background
+from chainmap.diagrams.services import service
+from chainmap.diagrams.services.render import RenderError
 from config.celery import app
 from tests.chainmap.mapfixtures import *  # noqa: F403
 
@@ -125,7 +125,9 @@ def test_a_failing_job_is_logged_and_the_thread_runs_the_next_one(regions, threa
     assert thread_mode.wait_idle(TIMEOUT)
     assert ran_jobs == [("after the failure", "chainmap-background")]
     assert thread_mode.stats()["failed"] == failed_before + 1
-    logged = [r for r in caplog.records if r.name == "chainmap.background" and "tests.background.fail" in r.message]
+    logged = [
+        r for r in caplog.records if r.name == "chainmap.core.background" and "tests.background.fail" in r.message
+    ]
     assert logged and logged[0].exc_info and "no such chain" in str(logged[0].exc_info[1])
 
 
@@ -179,7 +181,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from chainmap import background, models as m
-from chainmap.services.diagrams import service
+from chainmap.diagrams.services import service
 from config.celery import app
 from tests import factories as f
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chainmap import models as m
-from chainmap.services import mapedit
+from chainmap.maps.services import mapedit
 from tests import factories as f
 from tests.chainmap.mapfixtures import *  # noqa: F403
 

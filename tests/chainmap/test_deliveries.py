@@ -25,8 +25,8 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from chainmap import models as m
-from chainmap import tasks_reports
-from chainmap.services import deliveries, reports
+from chainmap.reports import tasks as tasks_reports
+from chainmap.reports.services import deliveries, reports
 from tests import factories as f
 from tests.chainmap.test_diagram_worker import database_url, redis_reachable
 from tests.conftest import require

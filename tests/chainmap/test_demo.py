@@ -25,13 +25,13 @@ from django.db import transaction
 from django.db.models import Count, Max
 
 from chainmap import models as m
+from chainmap.core.validators import validate_credit_code
 from chainmap.demo.enterprises import make_credit_code, organization_check_char
+from chainmap.demo.loading import demo_load
 from chainmap.demo.users import DEMO_PASSWORD
-from chainmap.models.chains import node_code_validator
-from chainmap.services.calendars import calendar_generate_year
-from chainmap.services.demo import demo_load
-from chainmap.services.leadership import add_months, current_term, leadership_generate_terms
-from chainmap.validators import validate_credit_code
+from chainmap.leadership.services.rotation import add_months, current_term, leadership_generate_terms
+from chainmap.maps.models.chains import node_code_validator
+from chainmap.matching.services.calendars import calendar_generate_year
 from projects import models as pm
 from tests import factories as f
 

@@ -19,8 +19,8 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from chainmap import models as m
-from chainmap.services import diagrams
-from chainmap.services.diagrams import fonts
+from chainmap.diagrams import services as diagrams
+from chainmap.diagrams.services import fonts
 from tests import factories as f
 from tests.conftest import require
 

@@ -21,10 +21,10 @@ from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from chainmap import models as m
-from chainmap import selectors_diagrams
-from chainmap.services import diagrams
-from chainmap.services.diagrams import fonts
-from chainmap.services.diagrams.dot import (
+from chainmap.diagrams import selectors as selectors_diagrams
+from chainmap.diagrams import services as diagrams
+from chainmap.diagrams.services import fonts
+from chainmap.diagrams.services.dot import (
     DIFF_COLOR,
     DotOptions,
     UnsafeAttributeError,
@@ -35,8 +35,8 @@ from chainmap.services.diagrams.dot import (
     dot_sha256,
     wrap,
 )
-from chainmap.services.diagrams.render import FontMissingError, RenderTimeoutError, render_dot, sanitize_svg
-from chainmap.services.diagrams.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
+from chainmap.diagrams.services.render import FontMissingError, RenderTimeoutError, render_dot, sanitize_svg
+from chainmap.diagrams.services.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
 from tests import factories as f
 from tests.conftest import require
 
@@ -499,7 +499,7 @@ def drain(app) -> list[dict]:
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_twenty_committed_edits_gives_one_render(h2_chain, memory_broker):
     require(fonts.best_engine() is not None, "no Graphviz engine")
-    from chainmap import tasks
+    from chainmap.diagrams import tasks
 
     node = m.Node.objects.get(code="H2-MID-03")
     for index in range(20):  # twenty transactions, each committed
@@ -707,7 +707,7 @@ def test_the_diff_page_compares_two_dates_from_history(client_for, joint_office,
 def test_sanitized_svg_keeps_plain_svg_tags_after_another_library_claims_the_default_namespace():
     import xml.etree.ElementTree as ET
 
-    from chainmap.services.diagrams.render import sanitize_svg
+    from chainmap.diagrams.services.render import sanitize_svg
 
     # openpyxl registers its spreadsheet namespace as the default prefix when it is imported.
     ET.register_namespace("", "http://schemas.openxmlformats.org/spreadsheetml/2006/main")

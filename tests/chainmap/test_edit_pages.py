@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chainmap import models as m
-from chainmap.services import proposals
+from chainmap.maps.services import proposals
 from tests import factories as f
 from tests.chainmap.mapfixtures import *  # noqa: F403
 

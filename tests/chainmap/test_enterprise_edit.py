@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from chainmap import models as m
-from chainmap.exceptions import ConflictError
-from chainmap.services import enterprises as services
+from chainmap.core.exceptions import ConflictError
+from chainmap.enterprises.services import enterprises as services
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

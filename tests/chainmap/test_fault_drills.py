@@ -36,8 +36,8 @@ from django.conf import settings
 from django.db import connection
 
 from chainmap import models as m
-from chainmap import tasks_reports
-from chainmap.services import deliveries
+from chainmap.reports import tasks as tasks_reports
+from chainmap.reports.services import deliveries
 from tests.chainmap.test_deliveries import built_report, chain_world, closed_port, subscribe  # noqa: F401
 from tests.chainmap.test_diagram_worker import database_url
 from tests.conftest import require

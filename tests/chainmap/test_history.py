@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chainmap import models as m
-from chainmap import selectors_history
+from chainmap.maps.selectors import history as selectors_history
 from tests import factories as f
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -18,8 +18,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from chainmap import models as m
-from chainmap.services import exports, imports
-from chainmap.services.spreadsheets import escape_cell, unescape_cell, write_csv, write_xlsx
+from chainmap.imports.services import exports, imports
+from chainmap.imports.services.spreadsheets import escape_cell, unescape_cell, write_csv, write_xlsx
 from tests import factories as f
 
 REASON = "2026年第一季度链图校核"
@@ -493,7 +493,7 @@ def test_only_the_uploader_may_apply(chain, joint_office, bj_official):
 
 @pytest.fixture
 def hydrogen(db, joint_office):
-    from chainmap.services.demo import demo_load_chains
+    from chainmap.demo.loading import demo_load_chains
 
     demo_load_chains()
     return m.Chain.objects.get(code="H2")
@@ -570,7 +570,7 @@ def test_a_large_file_runs_as_a_celery_job(
     assert job.status == m.ImportStatus.APPLIED
     assert m.Node.objects.filter(code__startswith="H2-DN-").count() == 5
     # A redelivered task does nothing.
-    from chainmap import tasks_imports
+    from chainmap.imports import tasks as tasks_imports
 
     assert tasks_imports.import_apply(job_id=job.pk) == m.ImportStatus.APPLIED
     assert m.Node.objects.filter(code__startswith="H2-DN-").count() == 5

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from chainmap import models as m
-from chainmap.exceptions import ConflictError
-from chainmap.services import mapedit
+from chainmap.core.exceptions import ConflictError
+from chainmap.maps.services import mapedit
 from tests import factories as f
 from tests.chainmap.mapfixtures import *  # noqa: F403
 

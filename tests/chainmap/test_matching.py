@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from chainmap import models as m
-from chainmap.services import text
-from chainmap.services.matching import (
+from chainmap.matching.services import text
+from chainmap.matching.services.engine import (
     BOTTLENECK,
     COMPONENTS,
     NEED,
@@ -22,7 +22,7 @@ from chainmap.services.matching import (
     matching_run,
     rank_candidates,
 )
-from chainmap.services.matching_load import matching_inputs
+from chainmap.matching.services.loading import matching_inputs
 from tests import factories as f
 
 W = Weights()
@@ -408,7 +408,7 @@ def test_matching_run_takes_over_a_stale_claim(h2, market):
 
 
 def test_matching_run_releases_the_claim_on_failure(h2, market, monkeypatch):
-    from chainmap.services import matching
+    from chainmap.matching.services import engine as matching
 
     def boom(**kwargs):
         raise RuntimeError("engine failed")
@@ -433,7 +433,7 @@ def test_matching_run_for_a_cluster_round_covers_its_chains(h2, market):
 def test_text_vectors_are_sklearns_tfidf():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from chainmap.services.matching import _prepare
+    from chainmap.matching.services.engine import _prepare
 
     docs = [["质子交换膜", "涂布", "涂布"], ["双极板", "涂布"], ["质子交换膜", "国产化"], []]
     candidates = [cand(i + 1, tokens=doc) for i, doc in enumerate(docs[:3])]

@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 
 from chainmap import models as m
-from chainmap.services import matching_load, text
-from chainmap.services.matching import _kth_largest, _top, rank_candidates
-from chainmap.services.matching_load import _counts, _group_nodesets, matching_inputs
+from chainmap.matching.services import loading as matching_load
+from chainmap.matching.services import text
+from chainmap.matching.services.engine import _kth_largest, _top, rank_candidates
+from chainmap.matching.services.loading import _counts, _group_nodesets, matching_inputs
 from tests import factories as f
 from tests.chainmap.test_matching import W, approved, h2, market  # noqa: F401 - fixtures are used by name
 from tests.conftest import require

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from chainmap import models as m
-from chainmap.exceptions import ConflictError
-from chainmap.services.placements import placement_propose, placement_review
+from chainmap.core.exceptions import ConflictError
+from chainmap.enterprises.services.placements import placement_propose, placement_review
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from chainmap import models as m
-from chainmap.services import profiles as svc
+from chainmap.enterprises.services import profiles as svc
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chainmap import models as m
-from chainmap.exceptions import ConflictError
-from chainmap.services import profiles as svc
-from chainmap.services.matching import BOTTLENECK, Weights, matching_run, rank_candidates
-from chainmap.services.matching_load import matching_inputs
+from chainmap.core.exceptions import ConflictError
+from chainmap.enterprises.services import profiles as svc
+from chainmap.matching.services.engine import BOTTLENECK, Weights, matching_run, rank_candidates
+from chainmap.matching.services.loading import matching_inputs
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -229,7 +229,7 @@ def _bottleneck_on(h2) -> m.Bottleneck:
         chain=h2["chain"], title="质子交换膜国产化", description="全氟磺酸质子交换膜批量制备", raised_by=f.region("HE")
     )
     bottleneck.nodes.add(h2["pem"])
-    from chainmap.services import text
+    from chainmap.matching.services import text
 
     text.tokens_refresh_bottleneck(bottleneck_id=bottleneck.pk)
     return bottleneck

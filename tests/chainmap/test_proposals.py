@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from chainmap import models as m
-from chainmap.services import mapedit, proposals
+from chainmap.maps.services import mapedit, proposals
 from tests import factories as f
 from tests.chainmap.mapfixtures import *  # noqa: F403
 

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chainmap import models as m
-from chainmap.services import reports
+from chainmap.reports.services import reports
 from tests import factories as f
 from tests.conftest import require
 
@@ -220,7 +220,7 @@ def test_the_pdf_renderer_refuses_remote_urls(caplog):
             f'<html><head><link rel="stylesheet" href="{base}/x.css"></head>'
             f'<body><p>报告</p><img src="{base}/x.png"><img src="file:///etc/passwd"></body></html>'
         )
-        with caplog.at_level("WARNING", logger="chainmap.services.reports"):
+        with caplog.at_level("WARNING", logger="chainmap.reports.services.reports"):
             pdf = reports.render_pdf(html)
     finally:
         server.shutdown()

@@ -12,8 +12,9 @@ from django.core import mail
 from django.core.management import call_command
 
 from chainmap import models as m
-from chainmap import permissions
-from chainmap.services import leadership, proposals
+from chainmap.accounts import permissions
+from chainmap.leadership.services import rotation as leadership
+from chainmap.maps.services import proposals
 from tests import factories as f
 from tests.chainmap.mapfixtures import *  # noqa: F403
 from tests.chainmap.mapfixtures import at
@@ -82,7 +83,7 @@ def test_the_daily_job_twice_in_one_day_sends_nothing_twice(
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with time_machine.travel(at(2026, 9, 1, 0, 1), tick=True), django_capture_on_commit_callbacks(execute=True):
-        from chainmap.tasks_leadership import rotate_leadership
+        from chainmap.leadership.tasks import rotate_leadership
 
         rotate_leadership.delay()
         rotate_leadership.delay()

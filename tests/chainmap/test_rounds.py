@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chainmap import models as m
-from chainmap import tasks_rounds
-from chainmap.selectors_rounds import conversion_summary
-from chainmap.services import matching, rounds, text
+from chainmap.matching import tasks as tasks_rounds
+from chainmap.matching.selectors import conversion_summary
+from chainmap.matching.services import engine as matching
+from chainmap.matching.services import rounds, text
 from tests import factories as f
 
 NOV = dt.date(2026, 11, 1)

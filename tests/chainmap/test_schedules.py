@@ -2,7 +2,7 @@
 
 from django_celery_beat.models import PeriodicTask
 
-from chainmap.services.schedules import JOBS, schedules_setup
+from chainmap.core.schedules import JOBS, schedules_setup
 
 
 def test_it_creates_every_job_in_beijing_time(db) -> None:

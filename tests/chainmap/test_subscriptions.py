@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from chainmap import models as m
-from chainmap.services import subscriptions as services
+from chainmap.reports.services import subscriptions as services
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

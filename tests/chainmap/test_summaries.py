@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from chainmap import models as m
-from chainmap import summaries
-from chainmap.services import enterprises as enterprise_services
-from chainmap.services import mapedit
+from chainmap.core import cache as core_cache
+from chainmap.enterprises.services import enterprises as enterprise_services
+from chainmap.maps import summaries as maps_summaries
+from chainmap.maps.services import mapedit
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -69,18 +70,18 @@ def test_a_second_read_of_an_unchanged_chain_runs_no_aggregate(client_for, joint
 
 def test_a_new_placement_moves_the_chain_list_count_and_the_region_cell(client_for, joint_office, chain):
     client = client_for(joint_office)
-    assert summaries.chain_counts([chain])[chain.pk].enterprise_count == 1
+    assert maps_summaries.chain_counts([chain])[chain.pk].enterprise_count == 1
     page(client, reverse("chainmap:chain_list"))
     f.PlacementFactory(node=chain.nodes.get(), enterprise=f.EnterpriseFactory(region=f.region("TJ")))
     chain.refresh_from_db()
-    assert summaries.chain_counts([chain])[chain.pk].enterprise_count == 2
-    assert summaries.chain_map_data(chain).enterprises[chain.nodes.get().pk] == {"BJ": 1, "TJ": 1}
+    assert maps_summaries.chain_counts([chain])[chain.pk].enterprise_count == 2
+    assert maps_summaries.chain_map_data(chain).enterprises[chain.nodes.get().pk] == {"BJ": 1, "TJ": 1}
 
 
 def test_moving_an_enterprise_to_another_region_moves_its_chains_counts(joint_office, chain):
     node = chain.nodes.get()
     enterprise = m.Enterprise.objects.get(placements__node=node)
-    assert summaries.chain_map_data(chain).enterprises[node.pk] == {"BJ": 1}
+    assert maps_summaries.chain_map_data(chain).enterprises[node.pk] == {"BJ": 1}
     enterprise_services.enterprise_update(
         enterprise_id=enterprise.pk,
         user=joint_office,
@@ -89,19 +90,19 @@ def test_moving_an_enterprise_to_another_region_moves_its_chains_counts(joint_of
         changes={"region_id": f.region("HE").pk},
     )
     chain.refresh_from_db()
-    assert summaries.chain_map_data(chain).enterprises[node.pk] == {"HE": 1}
+    assert maps_summaries.chain_map_data(chain).enterprises[node.pk] == {"HE": 1}
 
 
 def test_a_bottleneck_status_moves_the_coverage_on_dashboard_and_board(client_for, joint_office, chain):
     bottleneck = f.BottleneckFactory(chain=chain, status=m.BottleneckStatus.PUBLISHED)
     client = client_for(joint_office)
-    before = summaries.chain_counts([chain])[chain.pk]
+    before = maps_summaries.chain_counts([chain])[chain.pk]
     assert "badge-status-published" in board_row(page(client, reverse("chainmap:bottleneck_list")), bottleneck.code)
     bottleneck.status = m.BottleneckStatus.IN_PROGRESS
     bottleneck.mechanism = "jiebang"
     bottleneck.save()
     chain.refresh_from_db()
-    after = summaries.chain_counts([chain])[chain.pk]
+    after = maps_summaries.chain_counts([chain])[chain.pk]
     assert (before.bottleneck_covered, after.bottleneck_covered) == (0, 1)
     assert "badge-status-in_progress" in board_row(page(client, reverse("chainmap:bottleneck_list")), bottleneck.code)
     coverage = f"{after.bottleneck_covered}<small>/{after.bottleneck_total}</small>"
@@ -114,25 +115,25 @@ def test_the_enterprise_list_count_and_rows_follow_a_new_enterprise(client_for, 
     assert "汇总测试企业" not in page(client, url)
     f.EnterpriseFactory(name="汇总测试企业有限公司")
     assert "汇总测试企业有限公司" in page(client, url)
-    assert summaries.list_count(m.Enterprise.objects.filter(name__contains="汇总测试")) == 1
+    assert core_cache.list_count(m.Enterprise.objects.filter(name__contains="汇总测试")) == 1
 
 
 def test_a_rolled_back_change_leaves_the_cached_summary_right(joint_office, chain):
     node = chain.nodes.get()
-    summaries.chain_map_data(chain)
+    maps_summaries.chain_map_data(chain)
     with pytest.raises(RuntimeError), transaction.atomic():
         f.PlacementFactory(node=node, enterprise=f.EnterpriseFactory(region=f.region("TJ")))
         inside = m.Chain.objects.get(pk=chain.pk)
-        assert summaries.chain_map_data(inside).enterprises[node.pk] == {"BJ": 1, "TJ": 1}
+        assert maps_summaries.chain_map_data(inside).enterprises[node.pk] == {"BJ": 1, "TJ": 1}
         raise RuntimeError("roll back")
     chain.refresh_from_db()
-    assert summaries.chain_map_data(chain).enterprises[node.pk] == {"BJ": 1}
+    assert maps_summaries.chain_map_data(chain).enterprises[node.pk] == {"BJ": 1}
 
 
 def test_a_bulk_load_moves_every_chain(chain):
     other = f.ChainFactory()
     versions = dict(m.Chain.objects.values_list("pk", "data_version"))
-    summaries.bump_all()
+    maps_summaries.bump_all()
     assert all(version == versions[pk] + 1 for pk, version in m.Chain.objects.values_list("pk", "data_version")), other
 
 
@@ -150,6 +151,6 @@ def test_enterprise_name_search_has_a_trigram_index_on_postgresql():
 
 def test_a_list_no_row_can_match_counts_zero_without_a_query():
     with CaptureQueriesContext(connection) as ctx:
-        assert summaries.list_count(m.Enterprise.objects.none()) == 0
-        assert summaries.list_count(m.Enterprise.objects.filter(pk__in=[])) == 0
+        assert core_cache.list_count(m.Enterprise.objects.none()) == 0
+        assert core_cache.list_count(m.Enterprise.objects.filter(pk__in=[])) == 0
     assert not ctx.captured_queries

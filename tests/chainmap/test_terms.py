@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from chainmap import models as m
-from chainmap.services.terms import term_update, terms_regenerate
+from chainmap.leadership.services.calendar import term_update, terms_regenerate
 from tests import factories as f
 from tests.conftest import require
 

@@ -3,8 +3,13 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from chainmap.forms_enterprises import CreditCodeField
-from chainmap.validators import clean_credit_code, credit_code_check_char, normalize_credit_code, validate_credit_code
+from chainmap.core.validators import (
+    clean_credit_code,
+    credit_code_check_char,
+    normalize_credit_code,
+    validate_credit_code,
+)
+from chainmap.enterprises.forms.enterprises import CreditCodeField
 
 VALID = ["91350100M000100Y43", "91110108551385082Q", "91110000600001760P"]
 

@@ -1,5 +1,5 @@
 """Pages and API reads kept per viewer under the site's write version (``chainmap.summaries``,
-``{% viewer_cache %}``, ``chainmap.api.caching``): the next read after any committed write shows it,
+``{% viewer_cache %}``, ``chainmap.core.api.caching``): the next read after any committed write shows it,
 whichever way the write went (a save, an ``update()`` in a request, a job), and a cached page never
 shows one viewer's content, language, day or CSRF token to another."""
 
@@ -18,10 +18,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from chainmap import models as m
-from chainmap import summaries
-from chainmap.middleware import AtomicWritesMiddleware
-from chainmap.services import proposals
-from chainmap.tasks_leadership import rotate_leadership
+from chainmap.core import cache as summaries
+from chainmap.core.middleware import AtomicWritesMiddleware
+from chainmap.leadership.tasks import rotate_leadership
+from chainmap.maps.services import proposals
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

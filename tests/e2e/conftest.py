@@ -104,8 +104,8 @@ def e2e_data(request: Any, django_db_setup: Any, django_db_blocker: Any) -> Iter
     from django.test.utils import setup_databases, teardown_databases
     from pytest_django.fixtures import _get_databases_for_setup
 
+    from chainmap.demo.loading import demo_load
     from chainmap.demo.users import DEMO_PASSWORD
-    from chainmap.services.demo import demo_load
     from config.celery import app
 
     # pytest-django creates the test database only when some collected test asks for ``db``; when only
@@ -128,12 +128,12 @@ def e2e_data(request: Any, django_db_setup: Any, django_db_blocker: Any) -> Iter
 
 def _jobs_mode() -> str:
     """The embedded default's mode: jobs on the server process's background thread, after the response
-    (chainmap.background), so the pages must poll for their results as they do for real. Not on the
+    (chainmap.core.background), so the pages must poll for their results as they do for real. Not on the
     suite's in-memory SQLite, whose threads share one cache and fail at once on a lock instead of waiting
     the busy timeout like the real file (tests/chainmap/test_background.py covers that file)."""
     from django.db import connection
 
-    from chainmap import background
+    from chainmap.core import background
 
     in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
     return background.EAGER if in_memory else background.THREAD
@@ -145,7 +145,7 @@ def e2e_server(e2e_data: DemoWorld) -> Iterator[Any]:
     from django.test.utils import override_settings
     from pytest_django.live_server_helper import LiveServer
 
-    from chainmap import background
+    from chainmap.core import background
 
     jobs = override_settings(CHAINMAP_BACKGROUND=_jobs_mode())
     jobs.enable()

@@ -14,9 +14,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from chainmap import permissions
+from chainmap.accounts import permissions
+from chainmap.maps.models.proposals import ProposalStatus
 from chainmap.models import Bottleneck, Chain, ChangeProposal, Diagram
-from chainmap.models.proposals import ProposalStatus
 from projects import models as pm
 from tests.conftest import IN_CI
 
@@ -61,7 +61,7 @@ def test_the_leader_edits_a_node_and_the_diagram_changes(browser) -> None:
     expect(page.locator("h1")).to_contain_text(new_name)
 
     page.goto(f"/chains/{chain.slug}/")
-    # Rendered after the commit on the server's background thread (chainmap.background; a worker in
+    # Rendered after the commit on the server's background thread (chainmap.core.background; a worker in
     # production); the page polls until the new drawing is stored.
     expect(page.locator(".diagram-canvas svg")).to_contain_text(new_name, timeout=30_000)
     node.refresh_from_db()

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from chainmap import models as m
 from projects import models as pm
-from projects import selectors
-from projects.services import challenges as svc
+from projects.challenges import selectors
+from projects.challenges import services as svc
 from tests import factories as f
 
 TODAY = timezone.localdate()

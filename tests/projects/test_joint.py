@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from projects import models as pm
-from projects import selectors_joint as sel
-from projects.services import joint as svc
+from projects.joint import selectors as sel
+from projects.joint import services as svc
 from tests import factories as f
 
 START = dt.date(2025, 7, 1)

@@ -21,7 +21,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from chainmap import summaries
 from chainmap.demo.chains import CHAINS, CHAINS_BY_CODE
 from chainmap.demo.enterprises import (
     ChainInfo,
@@ -32,7 +31,9 @@ from chainmap.demo.enterprises import (
     split_technologies,
     synthetic_organization_body,
 )
+from chainmap.demo.loading import demo_chains_loaded, demo_load_chains, enterprise_from_draft
 from chainmap.demo.regions import REGION_CODES
+from chainmap.maps import summaries
 from chainmap.models import (
     Bottleneck,
     CapabilityProfile,
@@ -48,7 +49,6 @@ from chainmap.models import (
     SupplyOffer,
     TechnologyNeed,
 )
-from chainmap.services.demo import demo_chains_loaded, demo_load_chains, enterprise_from_draft
 
 # Share of profiles that also carry a technology need.
 NEED_SHARE = 0.4

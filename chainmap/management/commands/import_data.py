@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chainmap.imports.services import imports
 from chainmap.models import Chain, ImportJob, ImportKind
-from chainmap.services import imports
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from chainmap.services.demo import demo_load, demo_logins
+from chainmap.demo.loading import demo_load, demo_logins
 
 LABELS = {
     "regions": "区域",

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chainmap.diagrams import services as diagrams
+from chainmap.diagrams.services import fonts
 from chainmap.models import Chain, Cluster, Diagram, DiagramKind
-from chainmap.services import diagrams
-from chainmap.services.diagrams import fonts
 
 
 class Command(BaseCommand):

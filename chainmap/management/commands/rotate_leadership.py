@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chainmap.permissions import today as local_today
-from chainmap.services.leadership import leadership_rotate_all
+from chainmap.accounts.permissions import today as local_today
+from chainmap.leadership.services.rotation import leadership_rotate_all
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chainmap.models import Delivery, RoundKind
-from chainmap.services import reports
+from chainmap.reports.services import reports
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER_MONTHS = (1, 4, 7, 10)

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from chainmap.services.schedules import schedules_setup
+from chainmap.core.schedules import schedules_setup
 
 
 class Command(BaseCommand):

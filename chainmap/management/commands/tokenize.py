@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chainmap.services.text import tokens_fill_missing
+from chainmap.matching.services.text import tokens_fill_missing
 
 
 class Command(BaseCommand):

@@ -1,0 +1,26 @@
+"""Admin mixins shared by every area's admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainmap.accounts import admin as admin_accounts  # noqa: F401  (re-registers User with the deactivate action)
+from chainmap.diagrams import admin as admin_diagrams  # noqa: F401  (registers Diagram)
+
+
+class ReadOnlyTimestamps:
+    readonly_fields: tuple[str, ...] = ("created_at", "updated_at")
+
+
+class ThroughServicesOnly:
+    """Chain data changes only through the pages, API and imports, which ask for a reason, check the
+    version and the chain leader's rights; the admin shows these rows and their history, read-only."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,238 @@
+"""API representations of enterprises, placements and profiles, and their inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chainmap import models as m
+from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
+from chainmap.enterprises.models.profiles import NeedStatus
+
+# --- enterprises and placements ------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.Serializer):
+    name = StrictCharField(source="contact_name")
+    phone = StrictCharField(source="contact_phone")
+    email = StrictCharField(source="contact_email")
+
+
+class EnterpriseSerializer(StrictModelSerializer):
+    region = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    subregion = serializers.SlugRelatedField(read_only=True, slug_field="name", allow_null=True)
+    contact = serializers.SerializerMethodField(
+        help_text="Private contact details; null unless you may see them (own region, own enterprise, joint office)."
+    )
+
+    class Meta:
+        model = m.Enterprise
+        fields = [
+            "id",
+            "credit_code",
+            "name",
+            "region",
+            "subregion",
+            "size",
+            "is_high_tech",
+            "is_tech_sme",
+            "is_specialized",
+            "is_little_giant",
+            "is_single_champion",
+            "is_listed",
+            "founded_year",
+            "description",
+            "website",
+            "contact",
+            "version",
+        ]
+
+    @extend_schema_field(ContactSerializer(allow_null=True))
+    def get_contact(self, obj: m.Enterprise) -> dict[str, Any] | None:
+        from chainmap.accounts import permissions
+
+        request = self.context.get("request")
+        if request is None or not permissions.can_view_enterprise_contacts(user=request.user, enterprise=obj):
+            return None
+        # The fields of ContactSerializer (the schema), read directly: a serializer per row of a page of
+        # 50 enterprises copies its fields 50 times.
+        return {"name": obj.contact_name, "phone": obj.contact_phone, "email": obj.contact_email}
+
+
+class PlacementSerializer(StrictModelSerializer):
+    enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
+    node_code = StrictCharField(source="node.code", read_only=True)
+
+    class Meta:
+        model = m.Placement
+        fields = [
+            "id",
+            "enterprise",
+            "enterprise_name",
+            "node",
+            "node_code",
+            "role",
+            "evidence",
+            "status",
+            "reviewed_at",
+            "review_comment",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class PlacementCreateSerializer(serializers.Serializer):
+    enterprise = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Enterprise id.")
+    node = StrictCharField(max_length=40, help_text="Node code.")
+    role = serializers.ChoiceField(choices=m.Placement.Role.choices, default=m.Placement.Role.PRODUCT)
+    evidence = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlacementReviewSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[(m.Placement.Status.CONFIRMED, "confirmed"), (m.Placement.Status.REJECTED, "rejected")]
+    )
+    comment = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- profiles ------------------------------------------------------------------------------------
+
+
+class SupplyOfferSerializer(StrictModelSerializer):
+    node = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.SupplyOffer
+        fields = ["id", "node", "title", "description", "trl"]
+
+
+class TechnologyNeedSerializer(StrictModelSerializer):
+    node = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.TechnologyNeed
+        fields = ["id", "node", "title", "description", "is_bottleneck", "status"]
+
+
+class OfferDetailSerializer(SupplyOfferSerializer):
+    class Meta(SupplyOfferSerializer.Meta):
+        fields = ["id", "profile", *SupplyOfferSerializer.Meta.fields[1:]]
+
+
+class NeedDetailSerializer(TechnologyNeedSerializer):
+    class Meta(TechnologyNeedSerializer.Meta):
+        fields = ["id", "profile", *TechnologyNeedSerializer.Meta.fields[1:]]
+
+
+class ProfileSerializer(StrictModelSerializer):
+    offers = SupplyOfferSerializer(many=True, read_only=True)
+    needs = TechnologyNeedSerializer(many=True, read_only=True)
+    enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
+
+    class Meta:
+        model = m.CapabilityProfile
+        fields = [
+            "id",
+            "enterprise",
+            "enterprise_name",
+            "version",
+            "status",
+            "products",
+            "core_technologies",
+            "capacity",
+            "trl",
+            "certifications",
+            "submitted_at",
+            "reviewed_at",
+            "review_comment",
+            "edit_version",
+            "offers",
+            "needs",
+        ]
+        read_only_fields = fields
+
+
+class OfferInputSerializer(serializers.Serializer):
+    node = StrictCharField(max_length=40, help_text="Node code.")
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
+    trl = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True, default=None)
+
+
+class NeedInputSerializer(serializers.Serializer):
+    node = StrictCharField(max_length=40, help_text="Node code.")
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
+    is_bottleneck = serializers.BooleanField(required=False, default=False)
+    status = serializers.ChoiceField(choices=NeedStatus.choices, required=False, default=NeedStatus.OPEN)
+
+
+class OfferCreateSerializer(OfferInputSerializer):
+    profile = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Id of a draft or returned version.")
+
+
+class NeedCreateSerializer(NeedInputSerializer):
+    profile = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Id of a draft or returned version.")
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    products = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    core_technologies = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    capacity = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    trl = serializers.IntegerField(min_value=1, max_value=9, required=False)
+    certifications = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    offers = OfferInputSerializer(many=True, required=False, max_length=200)
+    needs = NeedInputSerializer(many=True, required=False, max_length=200)
+
+
+class ProfileReviewSerializer(serializers.Serializer):
+    comment = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+# --- enterprise master data ----------------------------------------------------------------------
+
+
+class EnterpriseWriteSerializer(serializers.Serializer):
+    """Master data; contacts flat (the read shape nests them under ``contact``)."""
+
+    name = StrictCharField(max_length=200)
+    subregion = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        help_text="Sub-region id (see /api/regions/), of the enterprise's region.",
+    )
+    size = serializers.ChoiceField(choices=m.Enterprise.Size.choices, required=False)
+    is_high_tech = serializers.BooleanField(required=False)
+    is_tech_sme = serializers.BooleanField(required=False)
+    is_specialized = serializers.BooleanField(required=False)
+    is_little_giant = serializers.BooleanField(required=False)
+    is_single_champion = serializers.BooleanField(required=False)
+    is_listed = serializers.BooleanField(required=False)
+    founded_year = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    contact_name = StrictCharField(max_length=50, required=False, allow_blank=True)
+    contact_phone = StrictCharField(max_length=30, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    reason = reason_field()
+
+
+class EnterpriseCreateSerializer(EnterpriseWriteSerializer):
+    credit_code = StrictCharField(max_length=40, help_text="Unified social credit code (18 characters).")
+    region = serializers.SlugRelatedField(slug_field="code", queryset=m.Region.objects.all())
+
+
+class EnterpriseUpdateSerializer(EnterpriseWriteSerializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=m.Region.objects.all(),
+        required=False,
+        help_text="Move to another region: the joint office only.",
+    )
+    credit_code = StrictCharField(
+        max_length=40, required=False, help_text="Cannot change: any other value than the current one is refused."
+    )

@@ -1,0 +1,126 @@
+"""Enterprise placements on chain nodes: proposed by the enterprise (or its region's officials),
+confirmed or rejected by its region's officials, the chain's leader or the joint office.
+
+Placements are chain data: every write records history with who and why, and bumps ``version``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chainmap.accounts import permissions
+from chainmap.core.exceptions import ConflictError
+from chainmap.maps.services.mapedit import change_summary
+from chainmap.models import Enterprise, Node, Placement
+
+REVIEW_STATUSES = (Placement.Status.CONFIRMED, Placement.Status.REJECTED)
+EVIDENCE_MAX = Placement._meta.get_field("evidence").max_length
+COMMENT_MAX = Placement._meta.get_field("review_comment").max_length
+
+
+def _text(field: str, value: Any, limit: int, *, required: bool) -> str:
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Enter text.")})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > limit:
+        message = _("Ensure this value has at most %(limit)d characters (it has %(n)d).")
+        raise ValidationError({field: message % {"limit": limit, "n": len(value)}})
+    return value
+
+
+def _save(placement: Placement, *, user: Any, reason: str) -> None:
+    placement._change_reason = reason  # type: ignore[attr-defined]
+    placement._history_user = user  # type: ignore[attr-defined]
+    placement.save()
+
+
+@transaction.atomic
+def placement_propose(*, enterprise_id: int, node_id: int, role: str, evidence: str, user: Any) -> Placement:
+    """Put an enterprise on a node with status proposed. A rejected placement on the same node and
+    role is proposed again (with the new evidence); an open or confirmed one is refused."""
+    enterprise = Enterprise.objects.filter(pk=enterprise_id).first()
+    if enterprise is None:
+        raise ValidationError({"enterprise": _("This enterprise does not exist.")})
+    if not permissions.can_propose_placement(user=user, enterprise=enterprise):
+        raise PermissionDenied(_("Only the enterprise's members or its region's officials propose its placements."))
+    errors: dict[str, str] = {}
+    node = None
+    with contextlib.suppress(TypeError, ValueError):
+        node = Node.objects.filter(pk=int(node_id)).first()
+    if node is None:
+        errors["node"] = _("Choose a node of a chain map.")
+    if role not in Placement.Role.values:
+        errors["role"] = _("Choose a valid role.")
+    try:
+        evidence = _text("evidence", evidence, EVIDENCE_MAX, required=True)
+    except ValidationError as exc:
+        errors["evidence"] = exc.message_dict["evidence"][0]
+    if errors:
+        raise ValidationError(errors)
+
+    placement = Placement.objects.select_for_update().filter(enterprise=enterprise, node=node, role=role).first()
+    if placement is None:
+        placement = Placement(enterprise=enterprise, node=node, role=role, version=1)
+    elif placement.status != Placement.Status.REJECTED:
+        raise ValidationError({"node": _("The enterprise is already placed on this node in this role.")})
+    else:
+        placement.version += 1
+        placement.reviewed_by = None
+        placement.reviewed_at = None
+        placement.review_comment = ""
+    placement.status = Placement.Status.PROPOSED
+    placement.evidence = evidence
+    placement.proposed_by = user
+    _save(placement, user=user, reason=_("Placement proposed: %(evidence)s") % {"evidence": evidence})
+    return placement
+
+
+@transaction.atomic
+def placement_review(
+    *,
+    placement_id: int,
+    user: Any,
+    status: str,
+    comment: str = "",
+    expected_version: int | None = None,
+    enforce: bool = True,
+) -> Placement:
+    """Confirm or reject a placement. ``enforce=False`` skips the permission check: an approved
+    change proposal applies it, its approval having been checked already."""
+    placement = (
+        Placement.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "node")
+        .filter(pk=placement_id)
+        .first()
+    )
+    if placement is None:
+        raise ValidationError({"placement": _("This placement does not exist.")})
+    if enforce and not permissions.can_review_placement(user=user, placement=placement):
+        raise PermissionDenied(
+            _("Only officials of the enterprise's region, the chain's leader or the joint office review placements.")
+        )
+    if status not in REVIEW_STATUSES:
+        raise ValidationError({"status": _("Choose confirmed or rejected.")})
+    comment = _text("comment", comment or "", COMMENT_MAX, required=False)
+    if expected_version is not None and placement.version != expected_version:
+        raise ConflictError(
+            current=placement,
+            expected_version=expected_version,
+            changes=change_summary(placement, since_version=expected_version),
+        )
+    placement.status = status
+    placement.reviewed_by = user
+    placement.reviewed_at = timezone.now()
+    placement.review_comment = comment
+    placement.version += 1
+    default = _("Placement confirmed") if status == Placement.Status.CONFIRMED else _("Placement rejected")
+    _save(placement, user=user, reason=comment or str(default))
+    return placement

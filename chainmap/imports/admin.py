@@ -1,0 +1,43 @@
+"""Admin of import jobs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from chainmap import models as m
+from chainmap.accounts import admin as admin_accounts  # noqa: F401  (re-registers User with the deactivate action)
+from chainmap.core.admin import ReadOnlyTimestamps
+from chainmap.diagrams import admin as admin_diagrams  # noqa: F401  (registers Diagram)
+
+
+@admin.register(m.ImportJob)
+class ImportJobAdmin(ReadOnlyTimestamps, admin.ModelAdmin):
+    """Read-only record of spreadsheet imports: applying one goes through the import page, never here."""
+
+    list_display = ("created_at", "uploader", "kind", "chain", "file_name", "status", "progress_total")
+    list_filter = ("kind", "status", "chain")
+    search_fields = ("file_name", "reason", "uploader__username")
+    list_select_related = ("uploader", "chain")
+    exclude = ("content",)
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "uploader",
+        "kind",
+        "chain",
+        "file_name",
+        "file_format",
+        "reason",
+        "status",
+        "progress_done",
+        "progress_total",
+        "preview",
+        "errors",
+        "applied_at",
+    )
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,194 @@
+"""API representations of regions, chains, clusters, nodes, edges and proposals, and their inputs."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chainmap import models as m
+from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
+from chainmap.maps.models.chains import EdgeKind
+from chainmap.maps.models.proposals import Operation
+
+# --- regions, chains, clusters -------------------------------------------------------------------
+
+
+class SubRegionSerializer(StrictModelSerializer):
+    class Meta:
+        model = m.SubRegion
+        fields = ["id", "name", "kind"]
+
+
+class RegionSerializer(StrictModelSerializer):
+    subregions = SubRegionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = m.Region
+        fields = ["id", "code", "name", "name_en", "stage", "role", "position", "subregions"]
+
+
+class ChainSerializer(StrictModelSerializer):
+    leading_region = serializers.SerializerMethodField(help_text="Code of the region leading the chain today.")
+
+    class Meta:
+        model = m.Chain
+        fields = ["id", "code", "slug", "name", "name_en", "description", "position", "leading_region"]
+
+    @extend_schema_field(StrictCharField(allow_null=True))
+    def get_leading_region(self, obj: m.Chain) -> str | None:
+        # The view puts chain id → region code for today in the context (one query for the page).
+        return self.context.get("leaders", {}).get(obj.pk)
+
+
+class ClusterSerializer(StrictModelSerializer):
+    chains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+
+    class Meta:
+        model = m.Cluster
+        fields = ["id", "code", "slug", "name", "name_en", "description", "tier", "position", "chains"]
+
+
+# --- nodes and edges -----------------------------------------------------------------------------
+
+
+class NodeSerializer(StrictModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    parent = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+
+    class Meta:
+        model = m.Node
+        fields = [
+            "id",
+            "chain",
+            "code",
+            "name",
+            "segment",
+            "parent",
+            "description",
+            "key_technologies",
+            "position",
+            "version",
+        ]
+
+
+class EdgeSerializer(StrictModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    source = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    target = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = m.Edge
+        fields = ["id", "chain", "source", "target", "kind", "note", "version"]
+
+
+class ChainMapSerializer(serializers.Serializer):
+    chain = ChainSerializer()
+    nodes = NodeSerializer(many=True)
+    edges = EdgeSerializer(many=True)
+
+
+class NodeCreateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    code = StrictCharField(max_length=40)
+    name = StrictCharField(max_length=100)
+    segment = serializers.ChoiceField(choices=m.Segment.choices)
+    parent = StrictCharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    reason = reason_field()
+
+
+class NodeUpdateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=100)
+    segment = serializers.ChoiceField(choices=m.Segment.choices)
+    parent = StrictCharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    position = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    reason = reason_field()
+
+
+class EdgeCreateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    source = StrictCharField(max_length=40, help_text="Source node code.")
+    target = StrictCharField(max_length=40, help_text="Target node code.")
+    kind = serializers.ChoiceField(choices=EdgeKind.choices, default=EdgeKind.COMPONENT)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = reason_field()
+
+
+class EdgeUpdateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EdgeKind.choices)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True)
+    reason = reason_field()
+
+
+class ProposalItemSerializer(StrictModelSerializer):
+    class Meta:
+        model = m.ProposalItem
+        fields = ["position", "operation", "payload", "node", "edge", "placement"]
+
+
+class ProposalSerializer(StrictModelSerializer):
+    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    author = StrictCharField(source="author.username", read_only=True)
+    author_region = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+    routed_to = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    reviewer = serializers.SlugRelatedField(read_only=True, slug_field="username", allow_null=True)
+    items = ProposalItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = m.ChangeProposal
+        fields = [
+            "id",
+            "chain",
+            "author",
+            "author_region",
+            "routed_to",
+            "title",
+            "reason",
+            "status",
+            "reviewer",
+            "reviewed_at",
+            "review_comment",
+            "stale_details",
+            "reverts",
+            "created_at",
+            "items",
+        ]
+
+
+class ProposalItemInputSerializer(serializers.Serializer):
+    """One change, by natural keys. Which keys an operation needs: see ``chainmap.maps.services.proposals``."""
+
+    operation = serializers.ChoiceField(choices=Operation.choices)
+    code = StrictCharField(max_length=40, required=False)
+    name = StrictCharField(max_length=100, required=False)
+    segment = serializers.ChoiceField(choices=m.Segment.choices, required=False)
+    parent = StrictCharField(max_length=40, required=False, allow_null=True)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    node = StrictCharField(max_length=40, required=False)
+    source = StrictCharField(max_length=40, required=False)
+    target = StrictCharField(max_length=40, required=False)
+    kind = serializers.ChoiceField(choices=EdgeKind.choices, required=False)
+    placement = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class ProposalCreateSerializer(serializers.Serializer):
+    chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
+    title = StrictCharField(max_length=200)
+    reason = reason_field()
+    items = ProposalItemInputSerializer(many=True, min_length=1, max_length=200)
+
+
+class ReviewCommentSerializer(serializers.Serializer):
+    comment = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RejectSerializer(serializers.Serializer):
+    comment = StrictCharField(max_length=2000)
+
+
+class RevertSerializer(serializers.Serializer):
+    reason = reason_field()

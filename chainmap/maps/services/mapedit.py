@@ -1,0 +1,547 @@
+"""Direct edits of a chain map: nodes, edges and bottlenecks.
+
+Allowed to the joint office and the officials of the chain's leading region on the day
+(``permissions.can_edit_chain_map``); the other regions go through change proposals, whose
+approval applies the same private ``_apply_*`` functions. Every write:
+
+- needs a reason, stored as the history change reason, with the user as history user;
+- bumps ``version`` and, given ``expected_version``, refuses to overwrite a newer version
+  (``ConflictError`` carrying what the other change did);
+- validates the whole input first and writes nothing on error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+
+from chainmap.accounts import permissions
+from chainmap.bottlenecks.models import BottleneckStatus, Mechanism
+from chainmap.core.exceptions import ConflictError
+from chainmap.maps.models.chains import EdgeKind, Segment, node_code_validator
+from chainmap.maps.selectors.history import describe_changes, user_display
+from chainmap.models import Bottleneck, Chain, Edge, Node, Placement, Region
+
+REASON_MAX = 1000
+
+NODE_FIELDS = ("name", "segment", "parent_id", "description", "key_technologies", "position")
+EDGE_FIELDS = ("kind", "note")
+BOTTLENECK_FIELDS = ("title", "description", "severity", "mechanism", "status", "target_date", "node_ids")
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def clean_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError({"reason": _("Give a reason for this change.")})
+    if len(text) > REASON_MAX:
+        raise ValidationError(
+            {"reason": _("Keep the reason under %(max)d characters.") % {"max": REASON_MAX}},
+        )
+    return text
+
+
+def _authorize_chain(*, user: Any, chain_id: int) -> None:
+    if not permissions.can_edit_chain_map(user=user, chain_id=chain_id):
+        raise PermissionDenied(_("Only the chain's leading region or the joint office may edit this chain map."))
+
+
+def _save(obj: models.Model, *, user: Any, reason: str) -> None:
+    """Save with the history user and reason, as one validated version."""
+    obj._history_user = user  # type: ignore[attr-defined]  # read by simple_history
+    obj._change_reason = reason  # type: ignore[attr-defined]
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:  # a race the validation above could not see
+        raise ValidationError(
+            _("This change clashes with data saved at the same moment: %(error)s") % {"error": exc}
+        ) from exc
+
+
+def _delete(obj: models.Model, *, user: Any, reason: str) -> None:
+    obj._history_user = user  # type: ignore[attr-defined]
+    obj._change_reason = reason  # type: ignore[attr-defined]
+    obj.delete()
+
+
+def change_summary(obj: models.Model, *, since_version: int) -> list[dict[str, Any]]:
+    """What other saves did after ``since_version``, newest first, from the object's history."""
+    records = list(
+        obj.history.filter(version__gt=since_version).select_related("history_user").order_by("-history_date")  # type: ignore[attr-defined]
+    )
+    changes: list[dict[str, Any]] = []
+    for record in records:
+        previous = record.prev_record
+        fields: list[tuple[str, str, str]] = []
+        if previous is not None:
+            delta = record.diff_against(previous, excluded_fields=["version"])
+            # Shown to people (conflict pages, stale proposals): labels and display values, not column names.
+            fields = describe_changes(record=record, previous=previous, names=[c.field for c in delta.changes])
+        changes.append(
+            {
+                "user": user_display(record.history_user) if record.history_user else "",
+                "at": record.history_date,
+                "reason": record.history_change_reason or "",
+                "fields": fields,
+            }
+        )
+    return changes
+
+
+def values_at_version(obj: models.Model, *, version: int, fields: Iterable[str]) -> dict[str, Any] | None:
+    """The fields of ``obj`` as saved at ``version``, from its history (None when that version is not kept)."""
+    record = obj.history.filter(version=version).order_by("-history_date").first()  # type: ignore[attr-defined]
+    if record is None:
+        return None
+    return {name: getattr(record, name) for name in fields}
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A three-way merge of one person's form against the version someone else saved meanwhile.
+
+    ``values`` is what the form should hold now, field by field: the other person's value where only
+    they changed it (``theirs``), this person's where only they did (``mine``), this person's value
+    again where both changed it differently (``conflicts``: to be resolved explicitly).
+    """
+
+    values: dict[str, Any]
+    mine: tuple[str, ...]
+    theirs: tuple[str, ...]
+    conflicts: tuple[str, ...]
+
+
+def merge_three_way(*, base: dict[str, Any] | None, mine: dict[str, Any], theirs: dict[str, Any]) -> Merge:
+    """Merge ``mine`` (the form, edited from ``base``) with ``theirs`` (the current version).
+
+    Without a base (its history is gone) nothing can be told apart: every field the two disagree on
+    is a conflict, so nothing is silently undone either way.
+    """
+    values: dict[str, Any] = {}
+    kept_mine: list[str] = []
+    kept_theirs: list[str] = []
+    conflicts: list[str] = []
+    for name, my_value in mine.items():
+        their_value = theirs[name]
+        if my_value == their_value:
+            values[name] = their_value
+        elif base is not None and my_value == base[name]:
+            values[name] = their_value
+            kept_theirs.append(name)
+        elif base is not None and their_value == base[name]:
+            values[name] = my_value
+            kept_mine.append(name)
+        else:
+            values[name] = my_value
+            conflicts.append(name)
+    return Merge(values=values, mine=tuple(kept_mine), theirs=tuple(kept_theirs), conflicts=tuple(conflicts))
+
+
+def _check_version(obj: Any, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise ConflictError(
+            current=obj,
+            expected_version=expected_version,
+            changes=change_summary(obj, since_version=expected_version),
+        )
+
+
+def _lock(model: type[models.Model], pk: int, field: str) -> Any:
+    try:
+        return model.objects.select_for_update().get(pk=pk)  # type: ignore[attr-defined]
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        raise ValidationError({field: _("It no longer exists.")}) from None
+
+
+def _unknown_fields(changes: dict[str, Any], allowed: Iterable[str]) -> None:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+
+
+# --- nodes --------------------------------------------------------------------------------------
+
+
+def _validate_parent(*, node: Node, parent_id: int | None) -> None:
+    if parent_id is None:
+        node.parent = None
+        return
+    parent = Node.objects.filter(pk=parent_id).first()
+    if parent is None:
+        raise ValidationError({"parent": _("Unknown parent node.")})
+    node.parent = parent  # Node.clean checks same chain and cycles
+
+
+def _apply_node_create(
+    *,
+    chain: Chain,
+    user: Any,
+    reason: str,
+    code: str,
+    name: str,
+    segment: str,
+    parent_id: int | None = None,
+    description: str = "",
+    key_technologies: str = "",
+    position: int | None = None,
+) -> Node:
+    code = (code or "").strip().upper()
+    errors: dict[str, str] = {}
+    try:
+        node_code_validator(code)
+    except ValidationError as exc:
+        errors["code"] = exc.messages[0]
+    if not errors and Node.objects.filter(code=code).exists():
+        errors["code"] = _("A node with code %(code)s already exists.") % {"code": code}
+    if segment not in Segment.values:
+        errors["segment"] = _("Choose upstream, midstream or downstream.")
+    if not (name or "").strip():
+        errors["name"] = _("Give the node a name.")
+    if errors:
+        raise ValidationError(errors)
+    if position is None:
+        position = (Node.objects.filter(chain=chain).aggregate(top=models.Max("position"))["top"] or 0) + 1
+    node = Node(
+        chain=chain,
+        code=code,
+        name=name.strip(),
+        segment=segment,
+        description=description or "",
+        key_technologies=key_technologies or "",
+        position=position,
+        version=1,
+    )
+    _validate_parent(node=node, parent_id=parent_id)
+    _save(node, user=user, reason=reason)
+    return node
+
+
+@transaction.atomic
+def node_create(
+    *,
+    chain_id: int,
+    user: Any,
+    reason: str,
+    code: str,
+    name: str,
+    segment: str,
+    parent_id: int | None = None,
+    description: str = "",
+    key_technologies: str = "",
+    position: int | None = None,
+) -> Node:
+    """Add a node to the chain."""
+    reason = clean_reason(reason)
+    chain = _lock(Chain, chain_id, "chain")
+    _authorize_chain(user=user, chain_id=chain.pk)
+    return _apply_node_create(
+        chain=chain,
+        user=user,
+        reason=reason,
+        code=code,
+        name=name,
+        segment=segment,
+        parent_id=parent_id,
+        description=description,
+        key_technologies=key_technologies,
+        position=position,
+    )
+
+
+def _apply_node_update(*, node: Node, user: Any, reason: str, changes: dict[str, Any]) -> Node:
+    _unknown_fields(changes, NODE_FIELDS)
+    if "segment" in changes and changes["segment"] not in Segment.values:
+        raise ValidationError({"segment": _("Choose upstream, midstream or downstream.")})
+    if "name" in changes and not str(changes["name"] or "").strip():
+        raise ValidationError({"name": _("Give the node a name.")})
+    changed = False
+    for field, value in changes.items():
+        if field == "parent_id":
+            if value != node.parent_id:
+                _validate_parent(node=node, parent_id=value)
+                changed = True
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(node, field) != value:
+            setattr(node, field, value)
+            changed = True
+    if not changed:
+        return node
+    node.version += 1
+    _save(node, user=user, reason=reason)
+    return node
+
+
+@transaction.atomic
+def node_update(*, node_id: int, user: Any, reason: str, expected_version: int | None, changes: dict[str, Any]) -> Node:
+    """Change a node's fields. An unchanged save writes nothing and keeps the version."""
+    reason = clean_reason(reason)
+    node = _lock(Node, node_id, "node")
+    _authorize_chain(user=user, chain_id=node.chain_id)
+    _check_version(node, expected_version)
+    return _apply_node_update(node=node, user=user, reason=reason, changes=changes)
+
+
+def node_delete_blockers(node: Node) -> list[str]:
+    """Why the node cannot be deleted, in words an official can act on (empty when it can)."""
+    blockers: list[str] = []
+    placements = node.placements.exclude(status=Placement.Status.REJECTED).count()
+    if placements:
+        blockers.append(
+            _("%(count)d enterprise placement(s) still on this node: move or reject them first.")
+            % {"count": placements}
+        )
+    bottlenecks = node.bottlenecks.count()
+    if bottlenecks:
+        blockers.append(_("%(count)d bottleneck(s) refer to this node: detach them first.") % {"count": bottlenecks})
+    children = node.children.count()
+    if children:
+        blockers.append(_("%(count)d child node(s) hang under this node: move them first.") % {"count": children})
+    return blockers
+
+
+def _apply_node_delete(*, node: Node, user: Any, reason: str) -> None:
+    blockers = node_delete_blockers(node)
+    if blockers:
+        raise ValidationError({"node": blockers})
+    for edge in Edge.objects.filter(models.Q(source=node) | models.Q(target=node)):
+        _delete(edge, user=user, reason=reason)
+    # Rejected placements are history, not presence; they go with the node.
+    for placement in node.placements.all():
+        _delete(placement, user=user, reason=reason)
+    for assessment in node.assessments.all():
+        _delete(assessment, user=user, reason=reason)
+    _delete(node, user=user, reason=reason)
+
+
+@transaction.atomic
+def node_delete(*, node_id: int, user: Any, reason: str, expected_version: int | None = None) -> None:
+    """Delete a node and its edges; refused while enterprises, bottlenecks or children hang on it."""
+    reason = clean_reason(reason)
+    node = _lock(Node, node_id, "node")
+    _authorize_chain(user=user, chain_id=node.chain_id)
+    _check_version(node, expected_version)
+    _apply_node_delete(node=node, user=user, reason=reason)
+
+
+# --- edges --------------------------------------------------------------------------------------
+
+
+def _would_cycle(*, chain_id: int, source_id: int, target_id: int) -> bool:
+    """True when target already reaches source, so source → target would close a loop."""
+    successors: dict[int, list[int]] = {}
+    for src, dst in Edge.objects.filter(chain_id=chain_id).values_list("source_id", "target_id"):
+        successors.setdefault(src, []).append(dst)
+    stack, seen = [target_id], {target_id}
+    while stack:
+        current = stack.pop()
+        if current == source_id:
+            return True
+        for nxt in successors.get(current, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
+
+def _apply_edge_create(
+    *, chain: Chain, user: Any, reason: str, source_id: int, target_id: int, kind: str, note: str = ""
+) -> Edge:
+    errors: dict[str, str] = {}
+    nodes = {node.pk: node for node in Node.objects.filter(pk__in=[source_id, target_id])}
+    source, target = nodes.get(source_id), nodes.get(target_id)
+    if source is None:
+        errors["source"] = _("Unknown source node.")
+    elif source.chain_id != chain.pk:
+        errors["source"] = _("The source node belongs to another chain.")
+    if target is None:
+        errors["target"] = _("Unknown target node.")
+    elif target.chain_id != chain.pk:
+        errors["target"] = _("The target node belongs to another chain.")
+    if kind not in EdgeKind.values:
+        errors["kind"] = _("Choose material, component, equipment or service.")
+    if not errors and source_id == target_id:
+        errors["target"] = _("An edge cannot join a node to itself.")
+    if not errors and Edge.objects.filter(source_id=source_id, target_id=target_id).exists():
+        errors["target"] = _("This supply relation already exists.")
+    if not errors and _would_cycle(chain_id=chain.pk, source_id=source_id, target_id=target_id):
+        errors["target"] = _("This edge would close a loop: %(target)s already supplies %(source)s.") % {
+            "target": target.code,  # type: ignore[union-attr]
+            "source": source.code,  # type: ignore[union-attr]
+        }
+    if errors:
+        raise ValidationError(errors)
+    edge = Edge(chain=chain, source=source, target=target, kind=kind, note=note or "", version=1)
+    _save(edge, user=user, reason=reason)
+    return edge
+
+
+@transaction.atomic
+def edge_create(
+    *,
+    chain_id: int,
+    user: Any,
+    reason: str,
+    source_id: int,
+    target_id: int,
+    kind: str = EdgeKind.COMPONENT,
+    note: str = "",
+) -> Edge:
+    """Add a supply relation; the chain's supply graph stays acyclic."""
+    reason = clean_reason(reason)
+    chain = _lock(Chain, chain_id, "chain")
+    _authorize_chain(user=user, chain_id=chain.pk)
+    return _apply_edge_create(
+        chain=chain, user=user, reason=reason, source_id=source_id, target_id=target_id, kind=kind, note=note
+    )
+
+
+@transaction.atomic
+def edge_update(*, edge_id: int, user: Any, reason: str, expected_version: int | None, changes: dict[str, Any]) -> Edge:
+    reason = clean_reason(reason)
+    edge = _lock(Edge, edge_id, "edge")
+    _authorize_chain(user=user, chain_id=edge.chain_id)
+    _check_version(edge, expected_version)
+    _unknown_fields(changes, EDGE_FIELDS)
+    if "kind" in changes and changes["kind"] not in EdgeKind.values:
+        raise ValidationError({"kind": _("Choose material, component, equipment or service.")})
+    changed = False
+    for field, value in changes.items():
+        if getattr(edge, field) != value:
+            setattr(edge, field, value)
+            changed = True
+    if changed:
+        edge.version += 1
+        _save(edge, user=user, reason=reason)
+    return edge
+
+
+@transaction.atomic
+def edge_delete(*, edge_id: int, user: Any, reason: str, expected_version: int | None = None) -> None:
+    reason = clean_reason(reason)
+    edge = _lock(Edge, edge_id, "edge")
+    _authorize_chain(user=user, chain_id=edge.chain_id)
+    _check_version(edge, expected_version)
+    _delete(edge, user=user, reason=reason)
+
+
+# --- bottlenecks --------------------------------------------------------------------------------
+
+
+def _set_bottleneck_nodes(bottleneck: Bottleneck, node_ids: list[int]) -> None:
+    nodes = list(Node.objects.filter(pk__in=node_ids))
+    if len(nodes) != len(set(node_ids)):
+        raise ValidationError({"node_ids": _("Unknown node.")})
+    if any(node.chain_id != bottleneck.chain_id for node in nodes):
+        raise ValidationError({"node_ids": _("A bottleneck's nodes must belong to its chain.")})
+    bottleneck.nodes.set(nodes)
+
+
+def _validate_bottleneck(bottleneck: Bottleneck) -> None:
+    errors: dict[str, str] = {}
+    if bottleneck.status not in BottleneckStatus.values:
+        errors["status"] = _("Unknown status.")
+    if bottleneck.mechanism not in [*Mechanism.values, ""]:
+        errors["mechanism"] = _("Unknown mechanism.")
+    if bottleneck.status not in (BottleneckStatus.COLLECTED, BottleneckStatus.PUBLISHED) and not bottleneck.mechanism:
+        errors["mechanism"] = _("Say how the bottleneck is attacked before it is taken.")
+    if not 1 <= int(bottleneck.severity or 0) <= 4:
+        errors["severity"] = _("Severity runs from 1 to 4.")
+    if not (bottleneck.title or "").strip():
+        errors["title"] = _("Give the bottleneck a title.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _tokenize_bottleneck(bottleneck: Bottleneck) -> None:
+    from chainmap.matching.services.text import tokens_refresh_bottleneck
+
+    tokens_refresh_bottleneck(bottleneck_id=bottleneck.pk)
+
+
+@transaction.atomic
+def bottleneck_create(
+    *,
+    chain_id: int,
+    user: Any,
+    reason: str,
+    code: str,
+    title: str,
+    raised_by_id: int,
+    description: str = "",
+    severity: int = Bottleneck.Severity.HIGH,
+    mechanism: str = "",
+    status: str = BottleneckStatus.COLLECTED,
+    target_date: dt.date | None = None,
+    node_ids: list[int] | None = None,
+) -> Bottleneck:
+    reason = clean_reason(reason)
+    chain = _lock(Chain, chain_id, "chain")
+    if not permissions.can_create_bottleneck(user=user, chain_id=chain.pk):
+        raise PermissionDenied(_("Only the chain's leading region or the joint office may add its bottlenecks."))
+    code = (code or "").strip()
+    if not code:
+        raise ValidationError({"code": _("Give the bottleneck a code.")})
+    if Bottleneck.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("A bottleneck with code %(code)s already exists.") % {"code": code}})
+    if not Region.objects.filter(pk=raised_by_id).exists():
+        raise ValidationError({"raised_by": _("Unknown region.")})
+    bottleneck = Bottleneck(
+        chain=chain,
+        code=code,
+        title=(title or "").strip(),
+        description=description or "",
+        raised_by_id=raised_by_id,
+        severity=severity,
+        mechanism=mechanism or "",
+        status=status,
+        target_date=target_date,
+        version=1,
+    )
+    _validate_bottleneck(bottleneck)
+    _save(bottleneck, user=user, reason=reason)
+    if node_ids:
+        _set_bottleneck_nodes(bottleneck, node_ids)
+    _tokenize_bottleneck(bottleneck)
+    return bottleneck
+
+
+@transaction.atomic
+def bottleneck_update(
+    *, bottleneck_id: int, user: Any, reason: str, expected_version: int | None, changes: dict[str, Any]
+) -> Bottleneck:
+    """Change a bottleneck; publishing is ``changes={"status": "published"}``."""
+    reason = clean_reason(reason)
+    bottleneck = _lock(Bottleneck, bottleneck_id, "bottleneck")
+    if not permissions.can_edit_bottleneck(user=user, bottleneck=bottleneck):
+        raise PermissionDenied(_("Only the chain's leading region or the joint office may edit its bottlenecks."))
+    _check_version(bottleneck, expected_version)
+    _unknown_fields(changes, BOTTLENECK_FIELDS)
+    node_ids = changes.pop("node_ids", None)
+    changed = False
+    for field, value in changes.items():
+        if getattr(bottleneck, field) != value:
+            setattr(bottleneck, field, value)
+            changed = True
+    nodes_changed = node_ids is not None and set(node_ids) != set(bottleneck.nodes.values_list("pk", flat=True))
+    if not (changed or nodes_changed):
+        return bottleneck
+    _validate_bottleneck(bottleneck)
+    bottleneck.version += 1
+    _save(bottleneck, user=user, reason=reason)
+    if nodes_changed:
+        _set_bottleneck_nodes(bottleneck, node_ids)  # type: ignore[arg-type]
+    if {"title", "description"} & set(changes) or nodes_changed:
+        _tokenize_bottleneck(bottleneck)
+    return bottleneck

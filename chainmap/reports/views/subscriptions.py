@@ -1,0 +1,116 @@
+"""The "我的订阅" page: the user's own round-report subscription (officials and report subscribers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from chainmap.accounts import permissions
+from chainmap.models import Chain, Cluster, Region, Subscription
+from chainmap.reports.services import subscriptions as services
+
+FORM_FIELDS = {"chain_ids": "chains", "cluster_ids": "clusters", "region_ids": "regions"}
+
+
+class SubscriptionForm(forms.Form):
+    chains = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Chains"),
+        queryset=Chain.objects.order_by("position", "code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("No chain and no cluster chosen: every round's report."),
+    )
+    clusters = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Clusters"),
+        queryset=Cluster.objects.order_by("position", "code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    regions = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Regions"),
+        queryset=Region.objects.order_by("position", "code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    language = forms.ChoiceField(label=gettext_lazy("Language of the mails"), choices=settings.LANGUAGES)
+    is_active = forms.BooleanField(label=gettext_lazy("Send me the reports"), required=False)
+
+    def values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "chain_ids": [c.pk for c in data["chains"]],
+            "cluster_ids": [c.pk for c in data["clusters"]],
+            "region_ids": [r.pk for r in data["regions"]],
+            "language": data["language"],
+            "is_active": data["is_active"],
+        }
+
+
+def _allowed(request: HttpRequest) -> None:
+    if not permissions.can_view_reports(user=request.user):
+        raise PermissionDenied
+
+
+def _own(request: HttpRequest) -> Subscription | None:
+    return (
+        Subscription.objects.filter(user_id=request.user.pk).prefetch_related("chains", "clusters", "regions").first()
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_subscription(request: HttpRequest) -> HttpResponse:
+    _allowed(request)
+    subscription = _own(request)
+    if request.method != "POST":
+        if subscription is None:
+            initial: dict[str, Any] = {"language": request.LANGUAGE_CODE or "zh-hans", "is_active": True}
+        else:
+            initial = {
+                "chains": list(subscription.chains.all()),
+                "clusters": list(subscription.clusters.all()),
+                "regions": list(subscription.regions.all()),
+                "language": subscription.language,
+                "is_active": subscription.is_active,
+            }
+        form = SubscriptionForm(initial=initial)
+        status = 200
+    else:
+        form = SubscriptionForm(request.POST)
+        if form.is_valid():
+            try:
+                if subscription is None:
+                    services.subscription_create(user=request.user, **form.values())
+                else:
+                    services.subscription_update(
+                        subscription_id=subscription.pk, user=request.user, changes=form.values()
+                    )
+            except ValidationError as error:
+                for field, field_messages in error.message_dict.items():
+                    name = FORM_FIELDS.get(field, field)
+                    for message in field_messages:
+                        form.add_error(name if name in form.fields else None, message)
+            else:
+                messages.success(request, _("Your subscription is saved."))
+                return redirect("chainmap:my_subscription")
+        status = 400
+    context = {"form": form, "subscription": subscription, "has_email": bool(request.user.email)}
+    return render(request, "chainmap/subscription.html", context, status=status)
+
+
+@require_POST
+def my_subscription_delete(request: HttpRequest) -> HttpResponseRedirect:
+    _allowed(request)
+    subscription = _own(request)
+    if subscription is not None:
+        services.subscription_delete(subscription_id=subscription.pk, user=request.user)
+        messages.success(request, _("You are unsubscribed: no more report mails."))
+    return redirect("chainmap:my_subscription")

@@ -1,0 +1,171 @@
+"""API representations of challenges and applications (read), and one input serializer per write.
+
+Read serializers never query by themselves (the views prefetch); input serializers only parse and bound
+the input: ``projects.challenges.services`` decides and writes.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from chainmap.core.api.fields import StrictCharField, StrictModelSerializer
+from projects import models as pm
+from projects.challenges.services import DECISIONS, MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
+
+MAX_ID = 2**63 - 1
+
+
+class ChallengePhaseSerializer(StrictModelSerializer):
+    class Meta:
+        model = pm.ChallengePhase
+        fields = ["position", "name", "gate_on"]
+
+
+class ChallengeSerializer(StrictModelSerializer):
+    bottleneck = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    phases = ChallengePhaseSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = pm.Challenge
+        fields = [
+            "id",
+            "code",
+            "bottleneck",
+            "mechanism",
+            "title",
+            "description",
+            "budget",
+            "max_funded_teams",
+            "status",
+            "published_on",
+            "deadline",
+            "phases",
+        ]
+
+
+class ApplicationSerializer(StrictModelSerializer):
+    challenge = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
+    consortium = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    phase_reached = serializers.SlugRelatedField(
+        read_only=True, slug_field="position", allow_null=True, help_text="Position of the last gate reached (赛马制)."
+    )
+
+    class Meta:
+        model = pm.Application
+        fields = [
+            "id",
+            "challenge",
+            "enterprise",
+            "enterprise_name",
+            "consortium",
+            "team_lead",
+            "proposal",
+            "status",
+            "phase_reached",
+            "created_at",
+        ]
+
+
+class ReviewScoreSerializer(StrictModelSerializer):
+    class Meta:
+        model = pm.ReviewScore
+        fields = ["criterion", "score", "comment"]
+
+
+class RankingSerializer(serializers.Serializer):
+    application = serializers.IntegerField(source="application_id")
+    averages = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True),
+        help_text="Average score per criterion over the reviewers (null: not scored yet).",
+    )
+    total = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, help_text="Mean of the criteria averages."
+    )
+    reviewers = serializers.IntegerField()
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+class PhaseInputSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=100)
+    gate_on = serializers.DateField()
+
+
+class PhaseSaveSerializer(PhaseInputSerializer):
+    position = serializers.IntegerField(
+        min_value=1, max_value=MAX_PHASES, required=False, allow_null=True, help_text="The gate to change; omit to add."
+    )
+
+
+def _budget_field() -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, help_text="Budget in 10k CNY."
+    )
+
+
+class ChallengeUpdateSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    budget = _budget_field()
+    mechanism = serializers.ChoiceField(choices=pm.ChallengeMechanism.choices, required=False)
+    max_funded_teams = serializers.IntegerField(
+        min_value=1, max_value=MAX_TEAMS, required=False, help_text="1 for 揭榜挂帅, 2 or more for 赛马制."
+    )
+    deadline = serializers.DateField(required=False, allow_null=True, help_text="Application deadline.")
+    phases = PhaseInputSerializer(
+        many=True, required=False, max_length=MAX_PHASES, help_text="Replaces the phase gates (赛马制)."
+    )
+
+
+class ChallengeCreateSerializer(ChallengeUpdateSerializer):
+    bottleneck = StrictCharField(max_length=20, help_text="Bottleneck code.")
+    code = StrictCharField(max_length=20)
+    mechanism = serializers.ChoiceField(choices=pm.ChallengeMechanism.choices)
+
+
+class AwardSerializer(serializers.Serializer):
+    winners = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        allow_null=True,
+        max_length=MAX_TEAMS,
+        help_text="Winning application ids: exactly one for 揭榜挂帅; for 赛马制 omit to award every funded team.",
+    )
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    challenge = StrictCharField(max_length=20, help_text="Challenge code.")
+    team_lead = StrictCharField(max_length=100)
+    proposal = StrictCharField(max_length=8000, help_text="Technical proposal.")
+    consortium = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=MAX_CONSORTIUM,
+        help_text="Ids of the other enterprises in the consortium.",
+    )
+
+
+class ScoreInputSerializer(serializers.Serializer):
+    criterion = serializers.ChoiceField(choices=pm.Criterion.choices)
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    comment = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ScoreSerializer(serializers.Serializer):
+    scores = ScoreInputSerializer(many=True, min_length=1, max_length=len(pm.Criterion.values))
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[(d, d) for d in DECISIONS],
+        help_text="shortlist; fund, advance or eliminate (赛马制, advance/eliminate at a gate); reject.",
+    )
+    phase = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PHASES,
+        required=False,
+        allow_null=True,
+        help_text="Gate position (advance/eliminate).",
+    )
