@@ -17,10 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chainmap import models as m
-from chainmap.accounts import admin as admin_accounts  # noqa: F401  (re-registers User with the deactivate action)
 from chainmap.accounts import services as accounts
 from chainmap.core.admin import ReadOnlyTimestamps
-from chainmap.diagrams import admin as admin_diagrams  # noqa: F401  (registers Diagram)
 
 User = get_user_model()
 

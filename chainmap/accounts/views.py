@@ -71,7 +71,7 @@ def _users_page(request: HttpRequest, *, errors: dict[int, list[str]] | None = N
         }
         for user in page_obj
     ]
-    return render(request, "chainmap/users.html", {"page_obj": page_obj, "rows": rows}, status=status)
+    return render(request, "chainmap/accounts/users.html", {"page_obj": page_obj, "rows": rows}, status=status)
 
 
 @require_safe

@@ -6,9 +6,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from chainmap import models as m
-from chainmap.accounts import admin as admin_accounts  # noqa: F401  (re-registers User with the deactivate action)
 from chainmap.core.admin import ReadOnlyTimestamps, ThroughServicesOnly
-from chainmap.diagrams import admin as admin_diagrams  # noqa: F401  (registers Diagram)
 
 
 @admin.register(m.Bottleneck)

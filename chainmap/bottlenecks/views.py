@@ -127,7 +127,7 @@ def _conflict(
     form.is_valid()
     return render(
         request,
-        "chainmap/edit/conflict.html",
+        "chainmap/maps/edit/conflict.html",
         {
             "error": error,
             "form": form,

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainmap.accounts import admin as admin_accounts  # noqa: F401  (re-registers User with the deactivate action)
-from chainmap.diagrams import admin as admin_diagrams  # noqa: F401  (registers Diagram)
-
 
 class ReadOnlyTimestamps:
     readonly_fields: tuple[str, ...] = ("created_at", "updated_at")

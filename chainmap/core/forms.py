@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from chainmap.models import Region, SubRegion
+from chainmap.core.models import Region, SubRegion
 
 
 class RegionChoiceField(forms.ModelChoiceField):

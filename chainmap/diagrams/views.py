@@ -89,13 +89,13 @@ def chain_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The diagram section alone: the viewer polls it while a newer render is pending."""
     chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
     context = diagram_context(subject="chain", obj=chain)
-    return render(request, "chainmap/_diagram.html", context)
+    return render(request, "chainmap/diagrams/_diagram.html", context)
 
 
 @require_safe
 def cluster_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     cluster = get_object_or_404(_clusters_visible_to(request.user), slug=slug)
-    return render(request, "chainmap/_diagram.html", diagram_context(subject="cluster", obj=cluster))
+    return render(request, "chainmap/diagrams/_diagram.html", diagram_context(subject="cluster", obj=cluster))
 
 
 class DiffForm(forms.Form):
@@ -147,10 +147,10 @@ def chain_diff(request: HttpRequest, slug: str) -> HttpResponse:
     form = _diff_form(request)
     context: dict[str, Any] = {"chain": chain, "form": form, "diagram": None}
     if not form.is_valid():
-        return render(request, "chainmap/diagram_diff.html", context, status=400)
+        return render(request, "chainmap/diagrams/diff.html", context, status=400)
     start, end, context["history_starts"] = _diff_span(chain, form)
     if start >= end:  # recorded only since today: nothing to compare yet
-        return render(request, "chainmap/diagram_diff.html", context)
+        return render(request, "chainmap/diagrams/diff.html", context)
     diagram = diagrams.diagram_diff_get(chain_id=chain.pk, from_date=start, to_date=end)
     context.update(diagram_context(subject="diff", obj=chain, diagram=diagram, from_date=start, to_date=end))
     context["form"] = form
@@ -163,7 +163,7 @@ def chain_diff(request: HttpRequest, slug: str) -> HttpResponse:
             (_("Supply relations"), changes.edges),
             (_("Confirmed placements"), changes.placements),
         ]
-    return render(request, "chainmap/diagram_diff.html", context)
+    return render(request, "chainmap/diagrams/diff.html", context)
 
 
 @require_safe

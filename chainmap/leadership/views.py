@@ -31,7 +31,7 @@ def leadership(request: HttpRequest) -> HttpResponse:
     calendars = selectors_history.leadership_calendar(user=request.user, today=today)
     return render(
         request,
-        "chainmap/leadership.html",
+        "chainmap/leadership/calendar.html",
         {
             "calendars": calendars,
             "today": today,
@@ -101,7 +101,7 @@ def term_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = TermForm(initial={"region": term.region_id, "starts_on": term.starts_on, "ends_on": term.ends_on})
         status = 200
-    return render(request, "chainmap/leadership_term_form.html", {"term": term, "form": form}, status=status)
+    return render(request, "chainmap/leadership/term_form.html", {"term": term, "form": form}, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -129,7 +129,7 @@ def terms_regenerate(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, _("The future terms were regenerated."))
                 return redirect(reverse("chainmap:leadership") + f"#chain-{chain.slug}")
         context["form"] = form
-        return render(request, "chainmap/leadership_regenerate.html", context, status=400)
+        return render(request, "chainmap/leadership/regenerate.html", context, status=400)
     rule = RotationRule.objects.filter(chain=chain).first()
     context["form"] = RegenerateForm(
         initial={
@@ -138,4 +138,4 @@ def terms_regenerate(request: HttpRequest, slug: str) -> HttpResponse:
             "term_months": rule.term_months if rule is not None else None,
         }
     )
-    return render(request, "chainmap/leadership_regenerate.html", context)
+    return render(request, "chainmap/leadership/regenerate.html", context)

@@ -6,15 +6,16 @@ from django.utils.translation import gettext_lazy as _
 from chainmap.core.models import TimeStampedModel
 
 
-class Term(models.Model):
+class MatchToken(models.Model):
     """One distinct matching token. Candidates store their tokens as ids of these rows
     (``token_codes``), so loading 300,000 profiles for a round reads packed integers, not JSON text."""
 
     text = models.TextField(_("text"), unique=True)
 
     class Meta:
-        verbose_name = _("term")
-        verbose_name_plural = _("terms")
+        db_table = "chainmap_term"  # the table keeps the name it was created with
+        verbose_name = _("matching token")
+        verbose_name_plural = _("matching tokens")
 
     def __str__(self) -> str:
         return self.text

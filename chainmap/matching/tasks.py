@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
 from chainmap.matching.services import rounds
+from chainmap.reports.services import reports as report_services
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
@@ -23,8 +24,6 @@ def match_round(round_id: int, build_report: bool = True) -> int | None:
     A redelivery is harmless: another worker's claim makes it a no-op, and a round that moved on
     (held, closed, follow-up recorded) is refused by the service, logged, not retried. Each step is
     reported through ``rounds.round_job_set`` for the round page's progress."""
-    from chainmap.reports import tasks as tasks_reports
-
     rounds.round_job_set(round_id=round_id, state=rounds.JOB_MATCHING)
     try:
         written = rounds.round_match(round_id=round_id, user=None)
@@ -43,5 +42,5 @@ def match_round(round_id: int, build_report: bool = True) -> int | None:
         rounds.round_job_set(round_id=round_id, state=rounds.JOB_DONE, matches=written)
         return written
     rounds.round_job_set(round_id=round_id, state=rounds.JOB_BUILDING, matches=written)
-    tasks_reports.build_report.delay(round_id=round_id, refresh=True)
+    report_services.report_build_request(round_id=round_id, user=None, refresh=True)
     return written

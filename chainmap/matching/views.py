@@ -84,7 +84,11 @@ def round_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "page_obj": page_obj}
     if permissions.can_run_round(user=request.user) and not _is_htmx(request):
         context.update(_new_round_context())
-    template = "chainmap/rounds/_round_results.html" if _is_htmx(request) else "chainmap/rounds/round_list.html"
+    template = (
+        "chainmap/matching/rounds/_round_results.html"
+        if _is_htmx(request)
+        else "chainmap/matching/rounds/round_list.html"
+    )
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -114,7 +118,11 @@ def round_create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_run_round(user=request.user):
         raise PermissionDenied
     if request.method != "POST":
-        template = "chainmap/rounds/_round_new.html" if _is_htmx(request) else "chainmap/rounds/round_new.html"
+        template = (
+            "chainmap/matching/rounds/_round_new.html"
+            if _is_htmx(request)
+            else "chainmap/matching/rounds/round_new.html"
+        )
         response = render(request, template, _new_round_context(request.GET))
         patch_vary_headers(response, ["HX-Request"])
         return response
@@ -141,7 +149,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
                 messages.info(request, _("The round %(round)s exists already: here it is.") % {"round": label})
             return redirect(_round_url(round_))
     context = _new_round_context(request.POST, form=form)
-    return render(request, "chainmap/rounds/round_new.html", context, status=400)
+    return render(request, "chainmap/matching/rounds/round_new.html", context, status=400)
 
 
 def _lifecycle(*, user: object, round_: MatchingRound, has_outcomes: bool) -> dict[str, bool]:
@@ -187,7 +195,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "outcome_choices": OutcomeForm.base_fields["outcome"].choices,
         **_lifecycle(user=request.user, round_=round_, has_outcomes=has_outcomes),
     }
-    return render(request, "chainmap/rounds/round_detail.html", context)
+    return render(request, "chainmap/matching/rounds/round_detail.html", context)
 
 
 def _transition(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
@@ -251,7 +259,7 @@ def round_status(request: HttpRequest, pk: int) -> HttpResponse:
     When a polled job has finished, htmx is told to reload the page (new matches, new report)."""
     round_ = _round_or_404(request, pk)
     progress = selectors_rounds.round_progress(round_=round_)
-    response = render(request, "chainmap/rounds/_round_status.html", {"round": round_, "progress": progress})
+    response = render(request, "chainmap/matching/rounds/_round_status.html", {"round": round_, "progress": progress})
     if _is_htmx(request) and request.GET.get("polling") == "1" and not progress.running:
         response["HX-Refresh"] = "true"
     return response
@@ -317,7 +325,7 @@ def match_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         "back": back,
         "outcome_choices": OutcomeForm.base_fields["outcome"].choices,
     }
-    return render(request, "chainmap/rounds/_match_row.html", context)
+    return render(request, "chainmap/matching/rounds/_match_row.html", context)
 
 
 # --- calendars ---------------------------------------------------------------------------------
@@ -341,7 +349,7 @@ def calendars(request: HttpRequest) -> HttpResponse:
         "can_edit": permissions.can_manage_calendars(user=request.user),
         "can_view_rounds": permissions.can_view_reports(user=request.user),
     }
-    return render(request, "chainmap/calendars.html", context)
+    return render(request, "chainmap/matching/calendars.html", context)
 
 
 @require_POST
@@ -379,7 +387,7 @@ def calendar_entry_set(request: HttpRequest) -> HttpResponse:
         "error": error,
         "saved": not error,
     }
-    return render(request, "chainmap/calendars_row.html", context)
+    return render(request, "chainmap/matching/calendars_row.html", context)
 
 
 @require_POST

@@ -32,7 +32,7 @@ from chainmap.maps.models.chains import (
     Segment,
 )
 from chainmap.maps.models.proposals import ChangeProposal, ProposalItem, ProposalStatus
-from chainmap.matching.models import CalendarEntry, Match, MatchingRound, Outcome, RoundKind, RoundStatus, Term
+from chainmap.matching.models import CalendarEntry, Match, MatchingRound, MatchToken, Outcome, RoundKind, RoundStatus
 from chainmap.reports.models import Delivery, Report, Subscription
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "Level",
     "LiaisonLevel",
     "Match",
+    "MatchToken",
     "MatchingRound",
     "Mechanism",
     "Membership",
@@ -88,5 +89,4 @@ __all__ = [
     "Subscription",
     "SupplyOffer",
     "TechnologyNeed",
-    "Term",
 ]

@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from chainmap import models as m
-from chainmap.accounts import admin as admin_accounts  # noqa: F401  (re-registers User with the deactivate action)
 from chainmap.core.admin import ReadOnlyTimestamps
-from chainmap.diagrams import admin as admin_diagrams  # noqa: F401  (registers Diagram)
 
 
 class DeliveryInline(admin.TabularInline):

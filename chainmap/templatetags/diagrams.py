@@ -28,7 +28,7 @@ def diagram_context(
     from_date: dt.date | None = None,
     to_date: dt.date | None = None,
 ) -> dict[str, Any]:
-    """What ``chainmap/_diagram.html`` shows for a chain, a cluster or a chain's diff."""
+    """What ``chainmap/diagrams/_diagram.html`` shows for a chain, a cluster or a chain's diff."""
     if subject == "chain":
         diagram = selectors_diagrams.current_diagram(chain_id=obj.pk)
         file_url = reverse("diagram_chain_file", kwargs={"slug": obj.slug, "fmt": "svg"})[: -len("svg")]
@@ -71,11 +71,11 @@ def diagram_context(
     }
 
 
-@register.inclusion_tag("chainmap/_diagram.html")
+@register.inclusion_tag("chainmap/diagrams/_diagram.html")
 def chain_diagram(chain: Any) -> dict[str, Any]:
     return diagram_context(subject="chain", obj=chain)
 
 
-@register.inclusion_tag("chainmap/_diagram.html")
+@register.inclusion_tag("chainmap/diagrams/_diagram.html")
 def cluster_diagram(cluster: Any) -> dict[str, Any]:
     return diagram_context(subject="cluster", obj=cluster)

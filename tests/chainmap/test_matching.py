@@ -295,7 +295,7 @@ def test_candidates_are_loaded_from_their_token_codes(h2, market):
     membrane = market["membrane"]
     membrane.refresh_from_db()
     codes = text.decode_tokens(membrane.token_codes)
-    assert sorted(m.Term.objects.get(pk=code).text for code in codes.tolist()) == sorted(membrane.tokens)
+    assert sorted(m.MatchToken.objects.get(pk=code).text for code in codes.tolist()) == sorted(membrane.tokens)
     assert codes.tolist() == sorted(codes.tolist())
     m.CapabilityProfile.objects.filter(pk=membrane.pk).update(tokens=["不会被读取"])
 
@@ -321,9 +321,9 @@ def test_a_loaded_table_reads_back_as_the_same_candidates(h2, market):
 
 def test_rows_without_token_codes_rank_exactly_as_encoded_rows(h2, market, django_assert_num_queries):
     """Rows stored before token codes existed fall back to their JSON tokens (two more queries: the
-    tokens, and the ids of their terms), and rank the same — including a term no ``Term`` row knows yet."""
+    tokens, and the ids of their terms), and rank the same — including a term no ``MatchToken`` row knows yet."""
     plates = m.CapabilityProfile.objects.get(pk=market["plates"].pk)
-    plates.tokens.append("新词项")  # below, a term no ``Term`` row knows (stored before codes existed)
+    plates.tokens.append("新词项")  # below, a term no ``MatchToken`` row knows (stored before codes existed)
     m.CapabilityProfile.objects.filter(pk=plates.pk).update(tokens=plates.tokens)
     m.CapabilityProfile.objects.filter(pk=plates.pk).update(
         token_codes=text.encode_tokens(plates.tokens, text.term_ids(plates.tokens))
@@ -332,7 +332,7 @@ def test_rows_without_token_codes_rank_exactly_as_encoded_rows(h2, market, djang
     before = rank_candidates(targets=inputs[0], candidates=inputs[1], structure=inputs[2], weights=W)
     assert any("新词项" in r.matched_terms for r in before[(NEED, market["need"].pk)]) is False
 
-    m.Term.objects.filter(text="新词项").delete()
+    m.MatchToken.objects.filter(text="新词项").delete()
     m.CapabilityProfile.objects.update(token_codes=None)
     m.SupplyOffer.objects.update(token_codes=None)
     with django_assert_num_queries(11):
@@ -342,7 +342,7 @@ def test_rows_without_token_codes_rank_exactly_as_encoded_rows(h2, market, djang
 
     assert text.tokens_fill_missing() == 0  # only encodes: no row is tokenized again
     assert not m.CapabilityProfile.objects.filter(token_codes__isnull=True).exists()
-    assert m.Term.objects.filter(text="新词项").exists()
+    assert m.MatchToken.objects.filter(text="新词项").exists()
 
 
 def test_matching_run_ranks_the_right_answers_first(h2, market):

@@ -103,7 +103,7 @@ def test_nodesets_are_grouped_exactly_even_when_keys_collide(monkeypatch):
 
 
 def test_term_counts_do_not_depend_on_the_order_of_a_rows_ids(db):
-    a, b, c, d = (m.Term.objects.create(text=word).pk for word in ("涂布", "双极板", "质子交换膜", "电堆"))
+    a, b, c, d = (m.MatchToken.objects.create(text=word).pk for word in ("涂布", "双极板", "质子交换膜", "电堆"))
     ordered = np.array([b, b, c, a, d, d, d], dtype=np.int32)
     shuffled = np.array([c, b, b, d, a, d, d], dtype=np.int32)
     lengths = np.array([3, 0, 4])

@@ -27,6 +27,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from chainmap.core import jobs
 from chainmap.diagrams.services import fonts
 from chainmap.diagrams.services.dot import DotOptions, build_diff_dot, build_dot, dot_sha256
 from chainmap.diagrams.services.render import (
@@ -42,6 +43,11 @@ from chainmap.diagrams.services.snapshot import DiagramSnapshot
 from chainmap.models import Chain, Cluster, Diagram, DiagramKind, DiagramStatus
 
 logger = logging.getLogger(__name__)
+
+# The jobs (chainmap.diagrams.tasks), by their pinned names.
+RENDER_CHAIN = "chainmap.tasks.render_chain_diagram"
+RENDER_CLUSTER = "chainmap.tasks.render_cluster_diagram"
+RENDER_DIFF = "chainmap.tasks.render_diff_diagram"
 
 RENDERED = "rendered"
 UNCHANGED = "unchanged"
@@ -115,12 +121,10 @@ def diagram_request_render(*, chain_id: int | None = None, cluster_id: int | Non
             cache.delete(_key("pending", subject, pk))
             return False
         Diagram.objects.filter(pk=row.pk).update(requested=F("requested") + 1, requested_at=timezone.now())
-        from chainmap.diagrams import tasks
-
-        task = tasks.render_chain_diagram if subject == "chain" else tasks.render_cluster_diagram
+        name = RENDER_CHAIN if subject == "chain" else RENDER_CLUSTER
         kwargs = {"chain_id": pk} if subject == "chain" else {"cluster_id": pk}
         try:
-            task.apply_async(kwargs=kwargs, countdown=int(_config()["DEBOUNCE"]))
+            jobs.send(name, countdown=int(_config()["DEBOUNCE"]), **kwargs)
         except Exception as exc:  # broker down (worker mode) or a render bug (eager mode)
             cache.delete(_key("pending", subject, pk))
             _record_failure(row.pk, None, f"could not run the render: {exc}")
@@ -301,10 +305,8 @@ def diagram_diff_get(*, chain_id: int, from_date: dt.date, to_date: dt.date) -> 
         return row
     if cache.add(_key("pending", "diff", row.pk), "1", PENDING_TTL):
         Diagram.objects.filter(pk=row.pk).update(requested=F("requested") + 1, requested_at=timezone.now())
-        from chainmap.diagrams import tasks
-
         try:
-            tasks.render_diff_diagram.apply_async(kwargs={"diagram_id": row.pk})
+            jobs.send(RENDER_DIFF, diagram_id=row.pk)
         except Exception as exc:  # broker down, or a render bug in eager mode
             cache.delete(_key("pending", "diff", row.pk))
             _record_failure(row.pk, None, f"could not run the render: {exc}")

@@ -62,7 +62,7 @@ class CapabilityProfile(TimeStampedModel):
     certifications = models.TextField(_("certifications"), blank=True, max_length=2000)
     # Tokens of the text fields, stored at save time so matching never re-tokenizes.
     tokens = models.JSONField(_("tokens"), default=list, blank=True)
-    # The same tokens as ids of ``Term`` (packed int32, ascending): what matching loads. NULL: not yet
+    # The same tokens as ids of ``MatchToken`` (packed int32, ascending): what matching loads. NULL: not yet
     # encoded (matching then falls back to ``tokens``).
     token_codes = models.BinaryField(_("token codes"), null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)

@@ -43,7 +43,7 @@ def enterprise_edit(request: HttpRequest, credit_code: str) -> HttpResponse:
     context = {"enterprise": enterprise, "back": back}
     if request.method != "POST":
         context["form"] = EnterpriseForm(initial=EnterpriseForm.initial_for(enterprise), enterprise=enterprise)
-        return render(request, "chainmap/enterprise_form.html", context)
+        return render(request, "chainmap/enterprises/form.html", context)
     form = EnterpriseForm(request.POST, enterprise=enterprise)
     context["form"] = form
     if form.is_valid():
@@ -70,10 +70,10 @@ def enterprise_edit(request: HttpRequest, credit_code: str) -> HttpResponse:
                         "conflict": True,
                     }
                 )
-                return render(request, "chainmap/enterprise_form.html", context, status=409)
+                return render(request, "chainmap/enterprises/form.html", context, status=409)
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
                 messages.success(request, _("%(name)s saved.") % {"name": enterprise.name})
                 return redirect(back)
-    return render(request, "chainmap/enterprise_form.html", context, status=400)
+    return render(request, "chainmap/enterprises/form.html", context, status=400)

@@ -33,9 +33,9 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         )
     context = {"form": form, "page_obj": page_obj, "results_key": enterprise_rows_key(request)}
     if is_htmx_partial(request):
-        response = render(request, "chainmap/_enterprise_results.html", {**context, "oob": True})
+        response = render(request, "chainmap/enterprises/_results.html", {**context, "oob": True})
     else:
-        response = render(request, "chainmap/enterprise_list.html", context)
+        response = render(request, "chainmap/enterprises/list.html", context)
     # The same URL answers a fragment or a page: caches and the browser's history must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -55,7 +55,7 @@ def enterprise_detail(request: HttpRequest, credit_code: str) -> HttpResponse:
     reviewable_ids = selectors_profiles.reviewable_placement_ids(user=request.user, placements=page.placements)
     return render(
         request,
-        "chainmap/enterprise_detail.html",
+        "chainmap/enterprises/detail.html",
         {
             "enterprise": enterprise,
             "page": page,

@@ -87,7 +87,7 @@ def _my_profile_page(
         "profile_form": profile_form if editable else None,
         "conflict": conflict,
     }
-    return render(request, "chainmap/profile/my_profile.html", context, status=status)
+    return render(request, "chainmap/enterprises/profile/my_profile.html", context, status=status)
 
 
 @require_safe
@@ -216,7 +216,7 @@ def _item_page(request: HttpRequest, kind: str, profile: CapabilityProfile, item
         form = spec["form"](initial=initial, options=options)
         status = 200
     context = {"kind": kind, "form": form, "profile": profile, "item": item}
-    return render(request, "chainmap/profile/item_form.html", context, status=status)
+    return render(request, "chainmap/enterprises/profile/item_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -268,7 +268,7 @@ def profile_version(request: HttpRequest, credit_code: str, version: int) -> Htt
         version=version,
     )
     context = {"enterprise": enterprise, "version": selectors_profiles.version(profile=profile)}
-    return render(request, "chainmap/profile/version.html", context)
+    return render(request, "chainmap/enterprises/profile/version.html", context)
 
 
 # --- profile review ----------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def profile_review_queue(request: HttpRequest) -> HttpResponse:
     )
     rows = selectors_profiles.profile_review_rows(user=request.user, profiles=list(page.object_list))
     context = {"page_obj": page, "rows": rows, "comment_form": ReviewCommentForm()}
-    return render(request, "chainmap/profile/review_queue.html", context)
+    return render(request, "chainmap/enterprises/profile/review_queue.html", context)
 
 
 def _review(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
@@ -358,7 +358,10 @@ def placement_propose(request: HttpRequest, credit_code: str) -> HttpResponse:
     else:
         form = PlacementProposeForm(options=options)
     return render(
-        request, "chainmap/profile/placement_propose.html", {"enterprise": enterprise, "form": form}, status=status
+        request,
+        "chainmap/enterprises/profile/placement_propose.html",
+        {"enterprise": enterprise, "form": form},
+        status=status,
     )
 
 
@@ -371,7 +374,7 @@ def placement_review_queue(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     reviewable = selectors_profiles.reviewable_placement_ids(user=request.user, placements=rows)
     context = {"page_obj": page, "rows": rows, "reviewable_ids": reviewable}
-    return render(request, "chainmap/profile/placement_queue.html", context)
+    return render(request, "chainmap/enterprises/profile/placement_queue.html", context)
 
 
 @require_POST

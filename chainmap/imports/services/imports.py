@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
-from chainmap.core import roles
+from chainmap.core import jobs, roles
 from chainmap.core.exceptions import ConflictError
 from chainmap.core.validators import clean_credit_code, normalize_credit_code
 from chainmap.imports.services.spreadsheets import SpreadsheetError, Table, read_table, unescape_cell
@@ -1218,10 +1218,7 @@ def _async(job: ImportJob) -> bool:
 
 
 def _enqueue(task_name: str, job_id: int) -> None:
-    from chainmap.imports import tasks as tasks_imports
-
-    task = getattr(tasks_imports, task_name)
-    transaction.on_commit(lambda: task.delay(job_id=job_id))
+    jobs.send_on_commit(f"chainmap.tasks_imports.{task_name}", job_id=job_id)
 
 
 @transaction.atomic

@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +20,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from chainmap.core import jobs
 from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
+
+SEND_HANDOVER = "chainmap.tasks_leadership.send_handover"  # the job (chainmap.leadership.tasks)
 
 # Stored as the history reason of every generated term.
 GENERATED_REASON = "按轮值规则生成任期"
@@ -162,9 +164,7 @@ def leadership_rotate(*, chain_id: int, today: date) -> LeadershipTerm | None:
         _stamp(current, field="opened_at", reason=ROTATION_REASON)
         proposals_reroute(chain_id=chain.pk, to_region_id=current.region_id)
         if (today - current.starts_on).days <= HANDOVER_MAIL_WITHIN_DAYS:
-            from chainmap.leadership.tasks import send_handover
-
-            transaction.on_commit(partial(send_handover.delay, term_id=current.pk))
+            jobs.send_on_commit(SEND_HANDOVER, term_id=current.pk)
         else:
             LeadershipTerm.objects.filter(pk=current.pk).update(handover_claimed_at=timezone.now())
     return current

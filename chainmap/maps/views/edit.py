@@ -65,7 +65,7 @@ def _conflict(request: HttpRequest, *, error: ConflictError, form: Any, what: st
     form.is_valid()
     return render(
         request,
-        "chainmap/edit/conflict.html",
+        "chainmap/maps/edit/conflict.html",
         {"error": error, "form": form, "what": what, "back": back, "current": error.current},
         status=409,
     )
@@ -163,7 +163,7 @@ def _node_conflict(
     ]
     return render(
         request,
-        "chainmap/edit/conflict.html",
+        "chainmap/maps/edit/conflict.html",
         {
             "error": error,
             "form": merged_form,
@@ -211,7 +211,9 @@ def node_edit(request: HttpRequest, code: str) -> HttpResponse:
             **init,
         )
         return render(
-            request, "chainmap/edit/node_form.html", {"form": form, "node": node, "chain": node.chain, "mode": mode}
+            request,
+            "chainmap/maps/edit/node_form.html",
+            {"form": form, "node": node, "chain": node.chain, "mode": mode},
         )
     form = NodeForm(request.POST, **init)
     if form.is_valid():
@@ -257,7 +259,7 @@ def node_edit(request: HttpRequest, code: str) -> HttpResponse:
             apply_service_errors(form, error)
     return render(
         request,
-        "chainmap/edit/node_form.html",
+        "chainmap/maps/edit/node_form.html",
         {"form": form, "node": node, "chain": node.chain, "mode": mode},
         status=400,
     )
@@ -305,7 +307,9 @@ def node_create(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(form, error)
     status = 400 if request.method == "POST" else 200
-    return render(request, "chainmap/edit/node_form.html", {"form": form, "chain": chain, "mode": mode}, status=status)
+    return render(
+        request, "chainmap/maps/edit/node_form.html", {"form": form, "chain": chain, "mode": mode}, status=status
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -345,7 +349,7 @@ def node_delete(request: HttpRequest, code: str) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request,
-        "chainmap/edit/node_delete.html",
+        "chainmap/maps/edit/node_delete.html",
         {"form": form, "node": node, "chain": node.chain, "mode": mode, "blockers": blockers},
         status=status,
     )
@@ -390,7 +394,9 @@ def edge_create(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(form, error)
     status = 400 if request.method == "POST" else 200
-    return render(request, "chainmap/edit/edge_form.html", {"form": form, "chain": chain, "mode": mode}, status=status)
+    return render(
+        request, "chainmap/maps/edit/edge_form.html", {"form": form, "chain": chain, "mode": mode}, status=status
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -430,7 +436,7 @@ def edge_delete(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request,
-        "chainmap/edit/edge_delete.html",
+        "chainmap/maps/edit/edge_delete.html",
         {"form": form, "edge": edge, "chain": edge.chain, "mode": mode},
         status=status,
     )
@@ -469,7 +475,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "statuses": [choice for choice in ProposalStatus.choices if choice[0] != ProposalStatus.OPEN],
     }
-    return render(request, "chainmap/edit/proposal_list.html", context)
+    return render(request, "chainmap/maps/edit/proposal_list.html", context)
 
 
 def _proposal_or_404(request: HttpRequest, pk: int) -> ChangeProposal:
@@ -503,7 +509,7 @@ def _render_proposal(
         "revert_form": revert_form or RevertForm(),
         "reverted_by": list(proposal.reverted_by.all()),
     }
-    return render(request, "chainmap/edit/proposal_detail.html", context, status=status)
+    return render(request, "chainmap/maps/edit/proposal_detail.html", context, status=status)
 
 
 def _review(request: HttpRequest, pk: int, action: str) -> HttpResponse:

@@ -52,7 +52,7 @@ def _object_page(request: HttpRequest, kind: str, object_id: int, back_url: str 
     history = selectors_history.object_history(kind=kind, object_id=object_id, page_number=request.GET.get("page"))
     return render(
         request,
-        "chainmap/history/object.html",
+        "chainmap/maps/history/object.html",
         {"history": history, "page_obj": history.page, "back_url": None if history.deleted else back_url},
     )
 
@@ -99,7 +99,7 @@ def _chain_for_history(request: HttpRequest, slug: str) -> Chain:
 def chain_history(request: HttpRequest, slug: str) -> HttpResponse:
     chain = _chain_for_history(request, slug)
     page = selectors_history.chain_history(chain_id=chain.pk, page_number=request.GET.get("page"))
-    return render(request, "chainmap/history/chain.html", {"chain": chain, "page_obj": page})
+    return render(request, "chainmap/maps/history/chain.html", {"chain": chain, "page_obj": page})
 
 
 class AsOfForm(forms.Form):
@@ -120,7 +120,7 @@ def chain_as_of(request: HttpRequest, slug: str) -> HttpResponse:
     form = AsOfForm(data={"date": request.GET.get("date", today.isoformat())})
     context: dict[str, Any] = {"chain": chain, "form": form, "state": None, "today": today}
     if not form.is_valid():
-        return render(request, "chainmap/history/as_of.html", context, status=400)
+        return render(request, "chainmap/maps/history/as_of.html", context, status=400)
     day = form.cleaned_data["date"]
     state = selectors_history.chain_as_of(chain_id=chain.pk, day=day, today=today)
     context["state"] = state
@@ -133,4 +133,4 @@ def chain_as_of(request: HttpRequest, slug: str) -> HttpResponse:
         )
     else:
         context["diagram_url"] = reverse("chainmap:chain_detail", kwargs={"slug": chain.slug})
-    return render(request, "chainmap/history/as_of.html", context)
+    return render(request, "chainmap/maps/history/as_of.html", context)

@@ -36,7 +36,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "todo": SimpleLazyObject(lambda: selectors_todo.todo(user=user)),
     }
-    return render(request, "chainmap/dashboard.html", context)
+    return render(request, "chainmap/maps/dashboard.html", context)
 
 
 @require_safe
@@ -44,7 +44,7 @@ def chain_list(request: HttpRequest) -> HttpResponse:
     # Read only when the page's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
     data = SimpleLazyObject(lambda: selectors.chain_list(user=request.user))
     context = {"chains": SimpleLazyObject(lambda: data.chains), "clusters": SimpleLazyObject(lambda: data.clusters)}
-    return render(request, "chainmap/chain_list.html", context)
+    return render(request, "chainmap/maps/chain_list.html", context)
 
 
 @require_safe
@@ -52,7 +52,7 @@ def chain_detail(request: HttpRequest, slug: str) -> HttpResponse:
     chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
     # Read only when the page's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
     page = SimpleLazyObject(lambda: selectors.chain_page(user=request.user, chain=chain, today=timezone.localdate()))
-    return render(request, "chainmap/chain_detail.html", {"chain": chain, "page": page})
+    return render(request, "chainmap/maps/chain_detail.html", {"chain": chain, "page": page})
 
 
 @require_safe
@@ -66,4 +66,4 @@ def node_detail(request: HttpRequest, code: str) -> HttpResponse:
         )
     )
     context = {"node": node, "page": page, "placements": placements, "results_key": enterprise_rows_key(request)}
-    return render(request, "chainmap/node_detail.html", context)
+    return render(request, "chainmap/maps/node_detail.html", context)

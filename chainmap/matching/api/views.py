@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -24,6 +23,7 @@ from chainmap.matching.api import serializers as matching_serializers
 from chainmap.matching.api.filters import CalendarEntryFilterSet, MatchFilterSet, MatchingRoundFilterSet
 from chainmap.matching.services import rounds
 from chainmap.reports.api import serializers as reports_serializers
+from chainmap.reports.services import reports as report_services
 
 # --- matching rounds, matches, reports, subscriptions --------------------------------------------
 
@@ -117,10 +117,7 @@ class MatchingRoundViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.Cr
         round_ = self.get_object()
         require(permissions.can_run_round(user=request.user))
         data = self.input(reports_serializers.ReportBuildSerializer)
-        from chainmap.reports.tasks import build_report
-
-        round_id, refresh = round_.pk, data["refresh"]
-        transaction.on_commit(lambda: build_report.delay(round_id=round_id, refresh=refresh))
+        report_services.report_build_request(round_id=round_.pk, user=request.user, refresh=data["refresh"])
         return self.show(round_, code=status.HTTP_202_ACCEPTED)
 
 

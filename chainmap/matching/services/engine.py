@@ -199,7 +199,7 @@ class Ranked:
 
 
 def _count_matrix(docs: Sequence[Sequence[str]], vocabulary: Mapping[str, int]) -> sp.csr_matrix:
-    """Term counts (docs × vocabulary, every token known), CSR built directly with numpy: no Python
+    """MatchToken counts (docs × vocabulary, every token known), CSR built directly with numpy: no Python
     loop per document and no COO sort of all tokens."""
     lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
     indptr = np.zeros(len(docs) + 1, dtype=np.int64)

@@ -462,10 +462,10 @@ def _table(
 
 
 def _counts(ids: np.ndarray, lengths: np.ndarray, unencoded: Mapping[int, list[str]]) -> tuple[sp.csr_matrix, list]:
-    """Term counts (rows × the terms in use, in term-id order) from each row's ascending term ids,
+    """MatchToken counts (rows × the terms in use, in term-id order) from each row's ascending term ids,
     as a canonical CSR matrix; and the terms' texts (read in one query). Rows in ``unencoded`` are
     encoded here: known terms by their id, unknown ones numbered past the largest id (in memory)."""
-    from chainmap.models import Term
+    from chainmap.models import MatchToken
 
     local_terms: dict[int, str] = {}
     if unencoded:
@@ -500,7 +500,7 @@ def _counts(ids: np.ndarray, lengths: np.ndarray, unencoded: Mapping[int, list[s
         counts = sp.csr_matrix((repeats, columns[starts], entries[indptr]), shape=(n, len(used)))
         counts.has_canonical_format = True
     stored = [i for i in used.tolist() if i not in local_terms]
-    texts = dict(Term.objects.filter(pk__in=stored).values_list("pk", "text")) if stored else {}
+    texts = dict(MatchToken.objects.filter(pk__in=stored).values_list("pk", "text")) if stored else {}
     texts.update(local_terms)
     return counts, [texts[i] for i in used.tolist()]
 
@@ -511,10 +511,10 @@ def _encode_rest(
     """Codes for the rows stored before token codes existed: known terms by their id, new ones
     numbered past the largest id in use (in memory only). Returns the new ids, lengths and the texts
     of the new terms."""
-    from chainmap.models import Term
+    from chainmap.models import MatchToken
 
     wanted = {term for tokens in unencoded.values() for term in tokens}
-    known = dict(Term.objects.filter(text__in=wanted).values_list("text", "pk")) if wanted else {}
+    known = dict(MatchToken.objects.filter(text__in=wanted).values_list("text", "pk")) if wanted else {}
     top = max([int(ids.max()) if len(ids) else 0, *known.values()])
     local: dict[int, str] = {}
     for term in sorted(wanted.difference(known)):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core import jobs
 from chainmap.core.versions import version_check
 from chainmap.matching.services.calendars import CALENDAR_EPOCH_YEAR, calendar_generate_year
 from chainmap.matching.services.engine import matching_run
@@ -36,6 +37,8 @@ from chainmap.models import (
 )
 
 logger = logging.getLogger(__name__)
+
+MATCH_ROUND = "chainmap.tasks_rounds.match_round"  # the job (chainmap.matching.tasks)
 
 # Statuses whose round fixes the period's subject (its matches exist).
 LOCKED_STATUSES = (RoundStatus.MATCHED, RoundStatus.HELD, RoundStatus.CLOSED)
@@ -238,12 +241,10 @@ def round_match(*, round_id: int, user: Any | None) -> int | None:
 def round_match_enqueue(*, round_id: int, user: Any) -> MatchingRound | None:
     """Check now that the user may match the round, then match it in the background after commit.
     None when another worker is matching it already."""
-    from chainmap.matching import tasks as tasks_rounds
-
     round_ = _round_match_check(round_id=round_id, user=user, now=timezone.now())
     if round_ is not None:
         round_job_set(round_id=round_id, state=JOB_QUEUED)
-        transaction.on_commit(lambda: tasks_rounds.match_round.delay(round_id=round_id))
+        jobs.send_on_commit(MATCH_ROUND, round_id=round_id)
     return round_
 
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 
-from chainmap.models import Bottleneck, CapabilityProfile, Node, SupplyOffer, TechnologyNeed, Term
+from chainmap.models import Bottleneck, CapabilityProfile, MatchToken, Node, SupplyOffer, TechnologyNeed
 
 logger = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
@@ -152,16 +152,16 @@ _CODED: frozenset[type[models.Model]] = frozenset({CapabilityProfile, SupplyOffe
 
 
 def term_ids(terms: Iterable[str]) -> dict[str, int]:
-    """Id of each term in ``Term``, adding the new ones. Safe with concurrent savers: the insert skips
+    """Id of each term in ``MatchToken``, adding the new ones. Safe with concurrent savers: the insert skips
     terms another transaction added (ON CONFLICT DO NOTHING), and they are read back."""
     wanted = set(terms)
     if not wanted:
         return {}
-    found = dict(Term.objects.filter(text__in=wanted).values_list("text", "pk"))
+    found = dict(MatchToken.objects.filter(text__in=wanted).values_list("text", "pk"))
     missing = wanted.difference(found)
     if missing:
-        Term.objects.bulk_create([Term(text=term) for term in sorted(missing)], ignore_conflicts=True)
-        found.update(Term.objects.filter(text__in=missing).values_list("text", "pk"))
+        MatchToken.objects.bulk_create([MatchToken(text=term) for term in sorted(missing)], ignore_conflicts=True)
+        found.update(MatchToken.objects.filter(text__in=missing).values_list("text", "pk"))
     return found
 
 

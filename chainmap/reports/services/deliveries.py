@@ -42,11 +42,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core import jobs
 from chainmap.matching.models import RoundKind
 from chainmap.models import Delivery, Report, Subscription
 from chainmap.reports.services.reports import report_filename
 
 logger = logging.getLogger(__name__)
+
+SEND_DELIVERY = "chainmap.tasks_reports.send_delivery"  # the job (chainmap.reports.tasks)
 
 SENT = "sent"
 SKIPPED = "skipped"
@@ -82,11 +85,9 @@ def subscriptions_for_report(*, report: Report) -> list[Subscription]:
 def _enqueue(delivery_ids: list[int]) -> None:
     """Queue a send per row. A broker that is down loses nothing: the rows stay pending in the
     database and the sweeper queues them again, so the failure is logged, not raised."""
-    from chainmap.reports.tasks import send_delivery
-
     for delivery_id in delivery_ids:
         try:
-            send_delivery.delay(delivery_id=delivery_id)
+            jobs.send(SEND_DELIVERY, delivery_id=delivery_id)
         except Exception:
             logger.exception("delivery %s could not be queued; the sweeper will queue it again", delivery_id)
 

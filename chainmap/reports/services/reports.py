@@ -29,6 +29,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -39,6 +40,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from chainmap.accounts import permissions
+from chainmap.core import jobs
 from chainmap.maps.models.chains import EdgeKind
 from chainmap.models import (
     GAP_LEVELS,
@@ -65,6 +68,17 @@ from chainmap.models import (
 from chainmap.reports.models import ReportStatus
 
 logger = logging.getLogger(__name__)
+
+BUILD_REPORT = "chainmap.tasks_reports.build_report"  # the job (chainmap.reports.tasks)
+
+
+def report_build_request(*, round_id: int, user: Any | None, refresh: bool = False) -> None:
+    """Build (``refresh``: rebuild) a round's report in the background once the transaction commits.
+    ``user`` None is the system (a finished match); anyone else needs the right to run rounds."""
+    if user is not None and not permissions.can_run_round(user=user):
+        raise PermissionDenied
+    jobs.send_on_commit(BUILD_REPORT, round_id=round_id, refresh=refresh)
+
 
 SNAPSHOT_VERSION = 1
 # Rank up to which a cross-region candidate is listed as a supply–demand pair worth a meeting.

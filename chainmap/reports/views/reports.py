@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -96,12 +95,9 @@ def report_xlsx(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def report_build(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     matching_round = get_object_or_404(selectors_rounds.rounds_visible_to(request.user), pk=pk)
-    if not permissions.can_run_round(user=request.user):
-        raise PermissionDenied
-    from chainmap.reports.tasks import build_report
-
-    refresh = request.POST.get("refresh") == "1"
-    transaction.on_commit(lambda: build_report.delay(round_id=matching_round.pk, refresh=refresh))
+    reports.report_build_request(
+        round_id=matching_round.pk, user=request.user, refresh=request.POST.get("refresh") == "1"
+    )
     messages.success(request, _("The report is being built; this page shows it when it is ready."))
     return redirect(_round_url(matching_round))
 

@@ -103,7 +103,7 @@ def my_subscription(request: HttpRequest) -> HttpResponse:
                 return redirect("chainmap:my_subscription")
         status = 400
     context = {"form": form, "subscription": subscription, "has_email": bool(request.user.email)}
-    return render(request, "chainmap/subscription.html", context, status=status)
+    return render(request, "chainmap/reports/subscription.html", context, status=status)
 
 
 @require_POST
