@@ -14,6 +14,10 @@ from django.test import Client
 from chainmap import models as m
 from tests import factories as f
 
+# The API tests' world (a chain, its map, enterprises, a proposal, a round, a project) and API clients,
+# for the API tests of every area.
+pytest_plugins = ["tests.api_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -28,7 +32,7 @@ def require(condition: bool, reason: str) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Jobs run in the caller at once (not on chainmap.core.background's thread): tests see their effect
-    right after the commit. tests/chainmap/test_background.py switches the thread mode on."""
+    right after the commit. tests/core/test_background.py switches the thread mode on."""
     from django.conf import settings
 
     settings.CHAINMAP_BACKGROUND = "eager"

@@ -130,7 +130,7 @@ def _jobs_mode() -> str:
     """The embedded default's mode: jobs on the server process's background thread, after the response
     (chainmap.core.background), so the pages must poll for their results as they do for real. Not on the
     suite's in-memory SQLite, whose threads share one cache and fail at once on a lock instead of waiting
-    the busy timeout like the real file (tests/chainmap/test_background.py covers that file)."""
+    the busy timeout like the real file (tests/core/test_background.py covers that file)."""
     from django.db import connection
 
     from chainmap.core import background

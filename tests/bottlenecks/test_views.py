@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from chainmap import models as m
 from chainmap.maps.services import mapedit
 from tests import factories as f
-from tests.chainmap.mapfixtures import *  # noqa: F403
+from tests.mapfixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from chainmap.matching.services import text
 from chainmap.matching.services.engine import _kth_largest, _top, rank_candidates
 from chainmap.matching.services.loading import _counts, _group_nodesets, matching_inputs
 from tests import factories as f
-from tests.chainmap.test_matching import W, approved, h2, market  # noqa: F401 - fixtures are used by name
 from tests.conftest import require
+from tests.matching.test_engine import W, approved, h2, market  # noqa: F401 - fixtures are used by name
 
 
 def rows_of(table) -> list[tuple]:

@@ -28,8 +28,8 @@ from chainmap import models as m
 from chainmap.reports import tasks as tasks_reports
 from chainmap.reports.services import deliveries, reports
 from tests import factories as f
-from tests.chainmap.test_diagram_worker import database_url, redis_reachable
 from tests.conftest import require
+from tests.diagrams.test_tasks import database_url, redis_reachable
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

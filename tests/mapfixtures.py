@@ -1,6 +1,6 @@
 """A small chain map with a leadership calendar, shared by the map-editing, proposal and rotation tests.
 
-Import the fixtures into a test module with ``from tests.chainmap.mapfixtures import *``.
+Import the fixtures into a test module with ``from tests.mapfixtures import *``.
 Beijing leads from 2026-05-01 to 2026-08-31, Tianjin from 2026-09-01 to 2026-12-31; the clock is set
 to 2026-06-15 10:00 in Beijing unless a test travels elsewhere.
 """

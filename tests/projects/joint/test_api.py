@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from config.wsgi import application
 from projects import models as pm
 from tests import factories as f
-from tests.api.test_permissions import ALL_ROLES, PERSONAS, Row, _statuses, client_as, if_match
+from tests.core.test_api_permissions import ALL_ROLES, PERSONAS, Row, _statuses, client_as, if_match
 
 EDITORS = {p: 403 for p in PERSONAS} | {
     "joint_office": 200,

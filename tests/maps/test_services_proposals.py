@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from chainmap import models as m
 from chainmap.maps.services import mapedit, proposals
 from tests import factories as f
-from tests.chainmap.mapfixtures import *  # noqa: F403
+from tests.mapfixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

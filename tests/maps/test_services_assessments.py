@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from chainmap import models as m
 from chainmap.maps.services.assessments import assessment_set
 from tests import factories as f
-from tests.api.test_permissions import client_as
-from tests.chainmap.mapfixtures import *  # noqa: F403
+from tests.core.test_api_permissions import client_as
+from tests.mapfixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from chainmap import models as m
 from tests import factories as f
-from tests.api.test_permissions import (
+from tests.core.test_api_permissions import (
     ALL_ROLES,
     OFFICIALS_ONLY,
     PERSONAS,

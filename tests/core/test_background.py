@@ -23,7 +23,7 @@ from chainmap.core import background
 from chainmap.diagrams.services import service
 from chainmap.diagrams.services.render import RenderError
 from config.celery import app
-from tests.chainmap.mapfixtures import *  # noqa: F403
+from tests.mapfixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from chainmap import models as m
 from chainmap.maps.services import proposals
 from tests import factories as f
-from tests.chainmap.mapfixtures import *  # noqa: F403
+from tests.mapfixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_approve_permission_matrix_and_buttons(proposal, client_for, request, pe
 def test_the_official_of_the_region_that_led_yesterday_gets_403(proposal, client_for, bj_official):
     import time_machine
 
-    from tests.chainmap.mapfixtures import at
+    from tests.mapfixtures import at
 
     with time_machine.travel(at(2026, 9, 1, 8), tick=True):
         client = client_for(bj_official)
@@ -222,7 +222,7 @@ def test_the_newcomer_walk_through(chain_map, clock, client_for, tj_official, bj
     in the chain page, in the node's history and in the as-of view; after the term boundary the roles swap."""
     from django.core.management import call_command
 
-    from tests.chainmap.mapfixtures import at
+    from tests.mapfixtures import at
 
     tj, bj = client_for(tj_official), client_for(bj_official)
     response = tj.post(

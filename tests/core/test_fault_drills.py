@@ -38,9 +38,9 @@ from django.db import connection
 from chainmap import models as m
 from chainmap.reports import tasks as tasks_reports
 from chainmap.reports.services import deliveries
-from tests.chainmap.test_deliveries import built_report, chain_world, closed_port, subscribe  # noqa: F401
-from tests.chainmap.test_diagram_worker import database_url
 from tests.conftest import require
+from tests.diagrams.test_tasks import database_url
+from tests.reports.test_services_deliveries import built_report, chain_world, closed_port, subscribe  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

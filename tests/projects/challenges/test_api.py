@@ -15,7 +15,7 @@ from django.utils import timezone
 from chainmap import models as m
 from projects import models as pm
 from tests import factories as f
-from tests.api.test_permissions import MAP_CREATORS, MAP_EDITORS, PERSONAS, REVIEWERS, _statuses, if_match
+from tests.core.test_api_permissions import MAP_CREATORS, MAP_EDITORS, PERSONAS, REVIEWERS, _statuses, if_match
 
 TODAY = timezone.localdate()
 

@@ -16,8 +16,8 @@ from chainmap.accounts import permissions
 from chainmap.leadership.services import rotation as leadership
 from chainmap.maps.services import proposals
 from tests import factories as f
-from tests.chainmap.mapfixtures import *  # noqa: F403
-from tests.chainmap.mapfixtures import at
+from tests.mapfixtures import *  # noqa: F403
+from tests.mapfixtures import at
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from chainmap import models as m
 from chainmap.core.exceptions import ConflictError
 from chainmap.maps.services import mapedit
 from tests import factories as f
-from tests.chainmap.mapfixtures import *  # noqa: F403
+from tests.mapfixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 
