@@ -1,0 +1,2 @@
+"""Enterprises, their placements on chain nodes, capability profiles, supply offers and technology
+needs."""

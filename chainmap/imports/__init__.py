@@ -1,0 +1,1 @@
+"""Spreadsheet imports (upload → dry run → all-or-nothing apply) and exports, in one format."""

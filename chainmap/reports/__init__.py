@@ -1,0 +1,1 @@
+"""Round reports (HTML, PDF, XLSX), report subscriptions and their mail deliveries (an outbox)."""
