@@ -180,7 +180,8 @@ call_command("migrate", verbosity=0)
 from django.conf import settings
 from django.db import transaction
 from django.test import Client
-from chainmap import background, models as m
+from chainmap import models as m
+from chainmap.core import background
 from chainmap.diagrams.services import service
 from config.celery import app
 from tests import factories as f
