@@ -14,6 +14,8 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from chainmap.matching.services.engine import (
@@ -29,6 +31,9 @@ from chainmap.matching.services.engine import (
     region_fit,
     trl_fit,
 )
+
+# What a benchmark ranks: targets, candidates (a list, or the packed table loaded from the database), structure.
+Inputs = tuple[list[Target], list[Candidate] | CandidateTable, ChainStructure]
 
 SEED = 20260101
 TOP_N = 20
@@ -201,10 +206,12 @@ def run(
     weights = Weights()
     rows: list[dict[str, Any]] = []
     for size in sizes:
-        sources = [("memory", lambda size=size: synthetic(profiles=size, bottlenecks=bottlenecks, needs=needs))]
+        sources: list[tuple[str, Callable[[], Inputs]]] = [
+            ("memory", partial(synthetic, profiles=size, bottlenecks=bottlenecks, needs=needs))
+        ]
         if database:
             chain_id = seed_db(size=size, bottlenecks=bottlenecks, needs=needs)
-            sources.append(("database", lambda chain_id=chain_id: matching_inputs(chain_ids=[chain_id])))
+            sources.append(("database", partial(matching_inputs, chain_ids=[chain_id])))
         for source, load in sources:
             rows.append(
                 _measure(
@@ -367,6 +374,7 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
         for target in targets:
             if target.kind != BOTTLENECK:
                 continue
+            assert target.region_code is not None  # synthetic() gives every target a region
             bottleneck = Bottleneck.objects.create(
                 chain=chain,
                 code=f"{code}-B{target.id}",
@@ -389,6 +397,7 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
                 " FROM STDIN"
             ) as copy:
                 for c in candidates:
+                    assert c.region_code is not None  # synthetic() gives every candidate a region
                     q = c.qualifications
                     copy.write_row(
                         (
@@ -414,7 +423,7 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
                 " enterprise_id, node_id) FROM STDIN"
             ) as copy:
                 for c in candidates:
-                    for node in c.node_ids:
+                    for node_index in c.node_ids:
                         copy.write_row(
                             (
                                 now,
@@ -425,7 +434,7 @@ def seed_db(*, size: int, bottlenecks: int, needs: int) -> int:
                                 "",
                                 1,
                                 enterprise_base + c.enterprise_id,
-                                node_pk[node],
+                                node_pk[node_index],
                             )
                         )
             with raw.copy(

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -216,6 +216,12 @@ def _create(server: Server, name: str, *, enterprises: int, profiles: int) -> No
         conn.execute("INSERT INTO benchmark_scratch (enterprises, profiles) VALUES (%s, %s)", [enterprises, profiles])
 
 
+def _default_settings() -> dict[str, Any]:
+    """``settings.DATABASES["default"]``, the plain dict it is at run time (typed as dj_database_url's
+    ``DBConfig``, a TypedDict without ``clear`` and closed to arbitrary keys)."""
+    return cast("dict[str, Any]", settings.DATABASES["default"])
+
+
 @contextlib.contextmanager
 def _default_database(server: Server, name: str) -> Iterator[None]:
     """Make this process's default connection one to the scratch database, so that migrate, load_demo
@@ -226,7 +232,7 @@ def _default_database(server: Server, name: str) -> Iterator[None]:
 
     configured = connections["default"]
     configured.close()
-    saved_settings = dict(settings.DATABASES["default"])
+    saved_settings = dict(_default_settings())
     scratch_settings = {
         **configured.settings_dict,
         **server.settings_dict(name),
@@ -236,14 +242,14 @@ def _default_database(server: Server, name: str) -> Iterator[None]:
     }
     scratch = load_backend(scratch_settings["ENGINE"]).DatabaseWrapper(scratch_settings, alias="default")
     connections["default"] = scratch
-    settings.DATABASES["default"].update(scratch_settings)
+    _default_settings().update(scratch_settings)
     try:
         yield
     finally:
         scratch.close()
         connections["default"] = configured
-        settings.DATABASES["default"].clear()
-        settings.DATABASES["default"].update(saved_settings)
+        _default_settings().clear()
+        _default_settings().update(saved_settings)
 
 
 def scratch_prepare(*, server: Server, name: str, enterprises: int, profiles: int, fresh: bool, log: Log) -> Scratch:

@@ -120,22 +120,25 @@ def _populate(size: Size, seed: int = 5) -> int:
         kind="chain_month", period=dt.date(2099, 1, 1), chain=chain, status="matched"
     )
     matches = []
-    for kind, targets in (("bottleneck", bottlenecks), ("need", needs)):
-        for target in targets:
-            for rank, profile in enumerate(rng.sample(profiles, size.top_n), start=1):
-                matches.append(
-                    m.Match(
-                        round=matching_round,
-                        bottleneck=target if kind == "bottleneck" else None,
-                        need=target if kind == "need" else None,
-                        profile=profile,
-                        enterprise_id=profile.enterprise_id,
-                        rank=rank,
-                        score=round(1 - rank / 40, 4),
-                        components={"text": 0.4, "structure": 0.6, "region": 0.8, "qualification": 0.3, "trl": 0.7},
-                        matched_terms=rng.sample(WORDS, 3),
-                    )
+    targets: list[tuple[m.Bottleneck | None, m.TechnologyNeed | None]] = [
+        *((bottleneck, None) for bottleneck in bottlenecks),
+        *((None, need) for need in needs),
+    ]
+    for bottleneck, need in targets:
+        for rank, profile in enumerate(rng.sample(profiles, size.top_n), start=1):
+            matches.append(
+                m.Match(
+                    round=matching_round,
+                    bottleneck=bottleneck,
+                    need=need,
+                    profile=profile,
+                    enterprise_id=profile.enterprise_id,
+                    rank=rank,
+                    score=round(1 - rank / 40, 4),
+                    components={"text": 0.4, "structure": 0.6, "region": 0.8, "qualification": 0.3, "trl": 0.7},
+                    matched_terms=rng.sample(WORDS, 3),
                 )
+            )
     m.Match.objects.bulk_create(matches, batch_size=2000)
     return matching_round.pk
 
@@ -144,7 +147,7 @@ def run(*, sizes: tuple[int, ...] | None = None) -> list[Row]:
     """One row per round size. ``sizes`` (from ``--sizes``) are total target counts, split 130:200."""
     from chainmap.reports.services.reports import report_build
 
-    chosen = SIZES
+    chosen: tuple[Size, ...] = SIZES
     if sizes:
         chosen = tuple(
             Size(

@@ -55,7 +55,7 @@ def once_per_transaction(key: Hashable) -> bool:
     if not connection.in_atomic_block:
         return True
     pending = connection.run_on_commit
-    seen = getattr(connection, "_chainmap_once", None)
+    seen: tuple[object, set[Hashable]] | None = getattr(connection, "_chainmap_once", None)
     if seen is None or seen[0] is not pending:
         seen = (pending, set())
         connection._chainmap_once = seen  # type: ignore[attr-defined]

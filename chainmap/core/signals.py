@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery.signals import task_postrun
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -10,11 +10,14 @@ from django.dispatch import receiver
 
 from chainmap.core import cache as summaries
 
+if TYPE_CHECKING:
+    from django.db.models import Model
+
 
 @receiver(post_save, dispatch_uid="chainmap_summary_site_post_save")
 @receiver(post_delete, dispatch_uid="chainmap_summary_site_post_delete")
 @receiver(m2m_changed, dispatch_uid="chainmap_summary_site_m2m")
-def site_data_changed(sender: type, raw: bool = False, **kwargs: Any) -> None:
+def site_data_changed(sender: type[Model], raw: bool = False, **kwargs: Any) -> None:
     """Any row of the product (and its users and groups): the site's write version."""
     if not raw and sender._meta.app_label in summaries.SITE_APPS:
         summaries.bump_table(summaries.SITE)

@@ -58,7 +58,7 @@ def diagram_context(
         "obj": obj,
         "diagram": diagram,
         # Sanitized at render time (chainmap.diagrams.services.render.sanitize_svg): no script, no handlers.
-        "svg": mark_safe(diagram.svg) if has_picture else "",  # noqa: S308
+        "svg": mark_safe(diagram.svg) if diagram is not None and has_picture else "",  # noqa: S308
         "pending": diagram is not None and diagram.pending,
         "failed": diagram is not None and diagram.status == DiagramStatus.FAILED and has_picture,
         "error": diagram.last_error if diagram is not None else "",

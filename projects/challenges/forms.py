@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.core.validators import clean_credit_code
 from chainmap.core.widgets import IsoDateInput
-from chainmap.models import Chain, Enterprise
+from chainmap.models import Bottleneck, Chain, Enterprise
 from projects import models as pm
 from projects.challenges.services import MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
 
@@ -27,15 +28,24 @@ class ChallengeFilterForm(forms.Form):
     def __init__(self, *args: Any, statuses: list[tuple[str, Any]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         chains = Chain.objects.order_by("position", "code").values_list("slug", "name")
-        self.fields["chain"].choices = [("", _("All")), *chains]
+        cast(forms.ChoiceField, self.fields["chain"]).choices = [("", _("All")), *chains]
         if statuses is not None:
-            self.fields["status"].choices = [("", _("All")), *statuses]
+            cast(forms.ChoiceField, self.fields["status"]).choices = [("", _("All")), *statuses]
+
+
+class BottleneckChoiceField(forms.ModelChoiceField):
+    """A bottleneck by its code, shown as "code title"."""
+
+    def label_from_instance(self, obj: Bottleneck) -> str:
+        return f"{obj.code} {obj.title}"
 
 
 class ChallengeForm(forms.Form):
     """Create (with bottleneck and code) or edit a challenge."""
 
-    bottleneck = forms.ModelChoiceField(label=_("Bottleneck"), queryset=None, to_field_name="code")
+    bottleneck: forms.ModelChoiceField[Bottleneck] = BottleneckChoiceField(
+        label=_("Bottleneck"), queryset=None, to_field_name="code"
+    )
     code = forms.CharField(label=_("Code"), max_length=20, help_text=_("For example JB-2026-01."))
     mechanism = forms.ChoiceField(label=_("Mechanism"), choices=pm.ChallengeMechanism.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -52,14 +62,15 @@ class ChallengeForm(forms.Form):
     )
     deadline = forms.DateField(label=_("Application deadline"), required=False, widget=IsoDateInput())
 
-    def __init__(self, *args: Any, bottlenecks: Any = None, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, bottlenecks: QuerySet[Bottleneck] | None = None, editing: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["bottleneck"]
             del self.fields["code"]
         else:
-            self.fields["bottleneck"].queryset = bottlenecks
-            self.fields["bottleneck"].label_from_instance = lambda b: f"{b.code} {b.title}"
+            cast("forms.ModelChoiceField[Bottleneck]", self.fields["bottleneck"]).queryset = bottlenecks
 
 
 class PhaseForm(forms.Form):
@@ -117,7 +128,8 @@ class ScoreForm(forms.Form):
         return [(self[f"score_{value}"], self[f"comment_{value}"]) for value in pm.Criterion.values]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns (typed as possibly None)
         if not any(data.get(f"score_{value}") is not None for value in pm.Criterion.values):
             raise forms.ValidationError(_("Give at least one score."))
         return data
@@ -150,4 +162,4 @@ class AwardForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["winners"].choices = choices or []
+        cast(forms.TypedMultipleChoiceField, self.fields["winners"]).choices = choices or []

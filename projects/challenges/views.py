@@ -7,12 +7,13 @@ ValidationErrors come back as messages (or form errors) naming the field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.forms import ChoiceField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -135,7 +136,7 @@ def challenge_detail(request: HttpRequest, code: str) -> HttpResponse:
         "phase_form": PhaseForm(),
         "award_form": AwardForm(choices=award_choices),
         "award_choices": award_choices,
-        "decision_choices": DecisionForm.base_fields["decision"].choices,
+        "decision_choices": cast(ChoiceField, DecisionForm.base_fields["decision"]).choices,
         "criteria": pm.Criterion.choices,
     }
     return render(request, "projects/challenges/detail.html", context)
@@ -219,24 +220,24 @@ def _lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponseRedi
             messages.success(request, _("Applications are closed; the review has started."))
         elif action == "award":
             choices = [(a.pk, str(a.pk)) for a in challenge.applications.all()]
-            form = AwardForm(data=request.POST, choices=choices)
-            if not form.is_valid():
-                messages.error(request, _form_error_text(form))
+            award_form = AwardForm(data=request.POST, choices=choices)
+            if not award_form.is_valid():
+                messages.error(request, _form_error_text(award_form))
                 return redirect(_detail_url(challenge))
-            winners = form.cleaned_data["winners"] or None
+            winners = award_form.cleaned_data["winners"] or None
             service.challenge_award(challenge_id=challenge.pk, user=request.user, winner_ids=winners)
             messages.success(request, _("The challenge is awarded."))
         elif action == "phase":
-            form = PhaseForm(data=request.POST)
-            if not form.is_valid():
-                messages.error(request, _form_error_text(form))
+            phase_form = PhaseForm(data=request.POST)
+            if not phase_form.is_valid():
+                messages.error(request, _form_error_text(phase_form))
                 return redirect(_detail_url(challenge))
             service.phase_save(
                 challenge_id=challenge.pk,
                 user=request.user,
-                name=form.cleaned_data["name"],
-                gate_on=form.cleaned_data["gate_on"],
-                position=form.cleaned_data["position"],
+                name=phase_form.cleaned_data["name"],
+                gate_on=phase_form.cleaned_data["gate_on"],
+                position=phase_form.cleaned_data["position"],
             )
             messages.success(request, _("The phase gate is saved."))
         else:

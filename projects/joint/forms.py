@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -132,13 +132,17 @@ class BaseParticipantFormSet(forms.BaseFormSet):
         ]
 
 
-ParticipantFormSet = forms.formset_factory(
-    ParticipantForm,
-    formset=BaseParticipantFormSet,
-    extra=2,
-    max_num=MAX_PARTICIPANTS,
-    validate_max=True,
-    absolute_max=MAX_PARTICIPANTS,
+# A subclass of ``formset`` (django-stubs type the result as the plain BaseFormSet).
+ParticipantFormSet = cast(
+    "type[BaseParticipantFormSet]",
+    forms.formset_factory(
+        ParticipantForm,
+        formset=BaseParticipantFormSet,
+        extra=2,
+        max_num=MAX_PARTICIPANTS,
+        validate_max=True,
+        absolute_max=MAX_PARTICIPANTS,
+    ),
 )
 
 

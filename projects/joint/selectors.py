@@ -85,14 +85,15 @@ def bottleneck_progress(*, bottleneck_ids: list[int] | None = None) -> dict[int,
     ratio = milestones.annotate(
         ratio=Cast(Sum(F("weight") * F("progress")), FloatField()) / Cast(Sum("weight"), FloatField())
     ).values("ratio")
+    # Rows as dicts: the same two columns as a values_list(), which django-stubs cannot check here (it
+    # does not record annotations made on an auto-created through model).
     rows = (
         links.annotate(progress=Coalesce(Subquery(ratio, output_field=FloatField()), Value(0.0)))
         .order_by()
         .values("bottleneck_id")
         .annotate(mean=Avg("progress"))
-        .values_list("bottleneck_id", "mean")
     )
-    return {bottleneck_id: round(mean or 0.0, 1) for bottleneck_id, mean in rows}
+    return {row["bottleneck_id"]: round(row["mean"] or 0.0, 1) for row in rows}
 
 
 # --- pages --------------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ def _batch_values(values: dict[str, Any], *, batch_id: int | None) -> dict[str, 
             clean[field] = check(values[field])
         except ValidationError as exc:
             _first_error(exc, errors)
-    others = Batch.objects.exclude(pk=batch_id)
+    others = Batch.objects.all() if batch_id is None else Batch.objects.exclude(pk=batch_id)
     if "number" in clean and others.filter(number=clean["number"]).exists():
         errors["number"] = _("A batch with this number exists already.")
     if "name" in clean and others.filter(name=clean["name"]).exists():
@@ -532,7 +532,9 @@ def _milestone_values(values: dict[str, Any], *, project: JointProject, mileston
         except ValidationError as exc:
             _first_error(exc, errors)
     if "position" in clean:
-        taken = project.milestones.filter(position=clean["position"]).exclude(pk=milestone_id)
+        taken = project.milestones.filter(position=clean["position"])
+        if milestone_id is not None:
+            taken = taken.exclude(pk=milestone_id)
         if taken.exists():
             errors["position"] = _("Another milestone of this project has position %(n)d.") % {"n": clean["position"]}
     if errors:

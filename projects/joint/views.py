@@ -8,7 +8,7 @@ ValidationErrors come back on the form, naming the field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,6 +32,9 @@ from projects.joint.forms import (
     StatusForm,
 )
 from projects.joint.models import Batch, JointProject, Milestone, ProjectStatus
+
+if TYPE_CHECKING:
+    from chainmap.models import Bottleneck
 
 
 def _project_or_404(request: HttpRequest, code: str) -> JointProject:
@@ -99,9 +102,10 @@ def project_detail(request: HttpRequest, code: str) -> HttpResponse:
         for value in service.TRANSITIONS[project.status]
         if rules.can_set_project_status(user=request.user, project=project, status=value)
     ]
-    bottlenecks = list(project.bottlenecks.all())
+    bottlenecks: list[Bottleneck] = list(project.bottlenecks.all())
     progress = selectors_joint.bottleneck_progress(bottleneck_ids=[b.pk for b in bottlenecks])
     for bottleneck in bottlenecks:
+        # Read by the template only: no model attribute of that name.
         bottleneck.rollup = progress.get(bottleneck.pk)  # type: ignore[attr-defined]
         bottleneck.url = _bottleneck_url(bottleneck.code, bottleneck.chain.slug)  # type: ignore[attr-defined]
     context = {
@@ -200,7 +204,9 @@ def project_status(request: HttpRequest, code: str) -> HttpResponseRedirect:
         raise PermissionDenied
     form = StatusForm(data=request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(f"{form.fields[n].label}: {' '.join(e)}" for n, e in form.errors.items()))
+        messages.error(
+            request, " ".join(f"{form.fields[n].label}: {' '.join(str(m) for m in e)}" for n, e in form.errors.items())
+        )
         return redirect(_project_url(project))
     status = form.cleaned_data["status"]
     if not rules.can_set_project_status(user=request.user, project=project, status=status):

@@ -153,8 +153,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             code = _first_code(exc, STATUS_CODES.get(status_code, "error"))
             fields = None
             message = str(exc.detail)
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait))
+        if isinstance(exc, exceptions.Throttled):
+            # Set by Throttled.__init__ (whole seconds or None); djangorestframework-stubs omit the attribute.
+            wait: float | None = getattr(exc, "wait", None)
+            if wait is not None:
+                headers["Retry-After"] = str(int(wait))
         auth_header = getattr(exc, "auth_header", None)
         if auth_header:
             headers["WWW-Authenticate"] = auth_header
@@ -180,7 +183,9 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. invalid, not_found, conflict.")
     message = serializers.CharField(help_text="Human-readable explanation (translated).")
-    fields = serializers.DictField(
+    # The API's key is "fields"; SerializerMetaclass pops declared fields off the class, so this does not
+    # shadow Serializer.fields at run time (the stubs only see the class attribute).
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Validation errors by input field (nested input: `items[0].operation`).",

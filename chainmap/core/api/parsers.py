@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -54,9 +55,11 @@ def json_depth(text: str, *, limit: int | None = None) -> int:
 class JSONParser(parsers.JSONParser):
     """``application/json`` with a size and a depth limit (see the module docstring)."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(
+        self, stream: IO[Any] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         parser_context = parser_context or {}
-        encoding = parsers.get_encoding(parser_context)
+        encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]  # DRF >= 3.15; not in the stubs
         size_limit, depth_limit = max_bytes(), max_depth()
         raw = stream.read(size_limit + 1) if stream is not None else b""
         if len(raw) > size_limit:

@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import Direction, OpenApiParameter
 
 from chainmap.core.api.errors import ErrorSerializer
 
@@ -64,13 +64,13 @@ class ChainmapAutoSchema(AutoSchema):
             )
         return params
 
-    def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> dict[str, Any]:
+    def _get_response_headers_for_code(self, status_code: str, direction: Direction = "response") -> dict[str, Any]:
         headers = dict(super()._get_response_headers_for_code(status_code, direction))
         if self._versioned() and status_code in ("200", "201") and self.method != "DELETE":
             headers.update(ETAG_HEADER)
         return headers
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = SAFE_ERRORS if self.method in ("GET", "HEAD", "OPTIONS") else WRITE_ERRORS
         if self._requires_if_match():

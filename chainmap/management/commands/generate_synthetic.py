@@ -15,7 +15,7 @@ import time
 from argparse import ArgumentParser
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
@@ -279,12 +279,15 @@ def _insert(
     totals["needs"] += len(needs)
 
 
-def _save(model: type[models.Model], objs: list[Any]) -> list[Any]:
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _save(model: type[_M], objs: list[_M]) -> list[_M]:
     """Insert ``objs`` (unsaved, without pks) and give them their pks, like ``bulk_create``."""
     if not objs:
         return objs
     if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs)
+        return model._default_manager.bulk_create(objs)  # ``objects``, each model's only manager
     fields = list(model._meta.concrete_fields)
     table = model._meta.db_table
     with connection.cursor() as cursor:

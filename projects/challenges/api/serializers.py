@@ -6,11 +6,16 @@ the input: ``projects.challenges.services`` decides and writes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer
 from projects import models as pm
 from projects.challenges.services import DECISIONS, MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
+
+if TYPE_CHECKING:
+    from chainmap import models as m
 
 MAX_ID = 2**63 - 1
 
@@ -22,7 +27,9 @@ class ChallengePhaseSerializer(StrictModelSerializer):
 
 
 class ChallengeSerializer(StrictModelSerializer):
-    bottleneck = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    bottleneck: serializers.SlugRelatedField[m.Bottleneck] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code"
+    )
     phases = ChallengePhaseSerializer(many=True, read_only=True)
 
     class Meta:
@@ -44,10 +51,14 @@ class ChallengeSerializer(StrictModelSerializer):
 
 
 class ApplicationSerializer(StrictModelSerializer):
-    challenge = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    challenge: serializers.SlugRelatedField[pm.Challenge] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code"
+    )
     enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
-    consortium = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    phase_reached = serializers.SlugRelatedField(
+    consortium: serializers.PrimaryKeyRelatedField[m.Enterprise] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    phase_reached: serializers.SlugRelatedField[pm.ChallengePhase] = serializers.SlugRelatedField(
         read_only=True, slug_field="position", allow_null=True, help_text="Position of the last gate reached (赛马制)."
     )
 
@@ -114,8 +125,10 @@ class ChallengeUpdateSerializer(serializers.Serializer):
         min_value=1, max_value=MAX_TEAMS, required=False, help_text="1 for 揭榜挂帅, 2 or more for 赛马制."
     )
     deadline = serializers.DateField(required=False, allow_null=True, help_text="Application deadline.")
-    phases = PhaseInputSerializer(
-        many=True, required=False, max_length=MAX_PHASES, help_text="Replaces the phase gates (赛马制)."
+    # many_init() is what many=True calls; unlike the serializer's __init__, the stubs let it take the
+    # ListSerializer's max_length / min_length.
+    phases = PhaseInputSerializer.many_init(
+        required=False, max_length=MAX_PHASES, help_text="Replaces the phase gates (赛马制)."
     )
 
 
@@ -154,7 +167,8 @@ class ScoreInputSerializer(serializers.Serializer):
 
 
 class ScoreSerializer(serializers.Serializer):
-    scores = ScoreInputSerializer(many=True, min_length=1, max_length=len(pm.Criterion.values))
+    # many_init(): what many=True calls (see ChallengeUpdateSerializer.phases).
+    scores = ScoreInputSerializer.many_init(min_length=1, max_length=len(pm.Criterion.values))
 
 
 class DecisionSerializer(serializers.Serializer):

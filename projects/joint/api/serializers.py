@@ -11,7 +11,7 @@ from projects.joint.services import MAX_BUDGET, MAX_PARTICIPANTS, MAX_SMALL
 
 
 class ParticipantSerializer(StrictModelSerializer):
-    region = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    region: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
         model = pm.Participant
@@ -19,7 +19,9 @@ class ParticipantSerializer(StrictModelSerializer):
 
 
 class MilestoneSerializer(StrictModelSerializer):
-    project = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    project: serializers.SlugRelatedField[pm.JointProject] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code"
+    )
 
     class Meta:
         model = pm.Milestone
@@ -27,10 +29,16 @@ class MilestoneSerializer(StrictModelSerializer):
 
 
 class JointProjectSerializer(StrictModelSerializer):
-    batch = serializers.SlugRelatedField(read_only=True, slug_field="number")
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
-    lead_region = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    bottlenecks = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    batch: serializers.SlugRelatedField[pm.Batch] = serializers.SlugRelatedField(read_only=True, slug_field="number")
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(
+        read_only=True, slug_field="slug", allow_null=True
+    )
+    lead_region: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code"
+    )
+    bottlenecks: serializers.SlugRelatedField[m.Bottleneck] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code"
+    )
     participants = ParticipantSerializer(many=True, read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
     progress = serializers.FloatField(
@@ -122,8 +130,9 @@ class ProjectUpdateSerializer(serializers.Serializer):
     )
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
-    participants = ParticipantWriteSerializer(
-        many=True,
+    # many_init() is what many=True calls; unlike the serializer's __init__, the stubs let it take the
+    # ListSerializer's max_length.
+    participants = ParticipantWriteSerializer.many_init(
         max_length=MAX_PARTICIPANTS,
         help_text="Units from at least two regions, exactly one with role lead (in the lead region).",
     )
