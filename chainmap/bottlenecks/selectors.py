@@ -95,7 +95,7 @@ def _count_from_projects(model_name: str, lookup: dict[str, Any]) -> int | None:
 
 
 def bottleneck_page(*, user: Any, bottleneck: Bottleneck) -> BottleneckPage:
-    nodes = list(bottleneck.nodes.visible_to(user).order_by("position", "code"))  # type: ignore[attr-defined]
+    nodes = list(bottleneck.nodes.visible_to(user).order_by("position", "code"))
     return BottleneckPage(
         nodes=nodes,
         project_count=_count_from_projects("JointProject", {"bottlenecks": bottleneck}),

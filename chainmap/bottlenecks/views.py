@@ -7,13 +7,13 @@ they name. A stale version read gives the conflict page, as on the node editor.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -22,7 +22,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from chainmap.accounts import permissions
 from chainmap.bottlenecks.forms import AssessmentForm, BottleneckFilterForm, BottleneckForm
-from chainmap.bottlenecks.selectors import assessment_rows, bottleneck_board, bottleneck_page, bottleneck_queryset
+from chainmap.bottlenecks.selectors import (
+    Board,
+    assessment_rows,
+    bottleneck_board,
+    bottleneck_page,
+    bottleneck_queryset,
+)
 from chainmap.core.exceptions import ConflictError
 from chainmap.maps.forms import apply_service_errors
 from chainmap.maps.selectors import pages as selectors
@@ -43,12 +49,12 @@ def bottleneck_list(request: HttpRequest) -> HttpResponse:
     page_obj = None
     if form.is_valid():
         filters = form.filters()
-        board = SimpleLazyObject(lambda: bottleneck_board(user=request.user, **filters))
+        board = cast(Board, SimpleLazyObject(lambda: bottleneck_board(user=request.user, **filters)))
         page_obj = SimpleLazyObject(
             lambda: Paginator(board.bottlenecks, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
         )
     else:
-        board = SimpleLazyObject(lambda: bottleneck_board(user=request.user))
+        board = cast(Board, SimpleLazyObject(lambda: bottleneck_board(user=request.user)))
     return render(
         request,
         "chainmap/bottlenecks/list.html",
@@ -121,7 +127,7 @@ def _conflict(
     request: HttpRequest, *, error: ConflictError, form: BottleneckForm, bottleneck: Bottleneck
 ) -> HttpResponse:
     """The second of two concurrent saves: show the other change, offer the user's values again."""
-    data = form.data.copy()
+    data = cast(QueryDict, form.data).copy()  # the form is bound to request.POST
     data["version"] = str(error.current.version)
     form = BottleneckForm(data, **form._init_kwargs)
     form.is_valid()

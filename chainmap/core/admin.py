@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ReadOnlyTimestamps:
-    readonly_fields: tuple[str, ...] = ("created_at", "updated_at")
+    readonly_fields: ClassVar[list[str] | tuple[str, ...]] = ("created_at", "updated_at")
 
 
 class ThroughServicesOnly:

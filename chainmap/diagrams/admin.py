@@ -40,6 +40,7 @@ class DiagramAdmin(admin.ModelAdmin):
             elif diagram.chain_id is not None:
                 outcome = diagrams.diagram_render_chain(chain_id=diagram.chain_id, force=True)
             else:
+                assert diagram.cluster_id is not None  # chainmap_diagram_one_subject: no chain, so a cluster
                 outcome = diagrams.diagram_render_cluster(cluster_id=diagram.cluster_id, force=True)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         summary = ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from django.apps import apps
@@ -31,6 +31,9 @@ from chainmap.models import (
     Placement,
     Region,
 )
+
+# The models whose rows django-simple-history keeps (``Model.history``; the package is untyped).
+HistoriedModel: TypeAlias = Node | NodeAssessment | Edge | Placement | Enterprise | Bottleneck | LeadershipTerm
 
 # Everything but the large columns: the page needs the SVG, never the PNG/PDF/DOT bytes.
 HEAVY_FIELDS = ("png", "pdf", "dot_source")
@@ -231,7 +234,7 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(start_next) - dt.timedelta(microseconds=1)
 
 
-def rows_as_of(model: type, moment: dt.datetime) -> QuerySet:
+def rows_as_of(model: type[HistoriedModel], moment: dt.datetime) -> QuerySet:
     """The latest historical row of each object at ``moment``, deletions dropped (shared with the
     history pages, so the as-of list and the diff diagram agree)."""
     return model.history.filter(history_date__lte=moment).latest_of_each().exclude(history_type="-")
@@ -271,7 +274,8 @@ def chain_snapshot_as_of(*, chain_id: int, day: dt.date) -> DiagramSnapshot:
     )
     firms: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for node, enterprise in placements:
-        code = region_codes.get(enterprise_regions.get(enterprise), "")
+        region_id = enterprise_regions.get(enterprise)
+        code = region_codes.get(region_id, "") if region_id is not None else ""
         firms[node][code].add(enterprise)
     history_ids = list(
         _as_of(Bottleneck, moment)
@@ -306,4 +310,6 @@ def current_diagram(*, chain_id: int | None = None, cluster_id: int | None = Non
     queryset = Diagram.objects.filter(kind=DiagramKind.CURRENT).defer(*HEAVY_FIELDS)
     if chain_id is not None:
         return queryset.filter(chain_id=chain_id).first()
+    if cluster_id is None:  # neither given: as ``cluster_id=None`` always did, the first one without a cluster
+        return queryset.filter(cluster_id__isnull=True).first()
     return queryset.filter(cluster_id=cluster_id).first()

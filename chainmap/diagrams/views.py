@@ -53,7 +53,9 @@ def _serve(request: HttpRequest, diagram: Diagram | None, fmt: str, filename: st
     else:
         body = bytes(content)
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    disposition = content_disposition_header(as_attachment=True, filename=filename)
+    assert disposition is not None  # only None when neither an attachment nor a file name
+    response["Content-Disposition"] = disposition
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     if fmt == "svg":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.maps.models.chains import EdgeKind, Segment
@@ -34,7 +35,7 @@ class NodeChoiceField(forms.ModelChoiceField):
         return f"{obj.code} {obj.name}"
 
 
-def _chain_nodes(chain: Chain, *, exclude: Node | None = None) -> Any:
+def _chain_nodes(chain: Chain, *, exclude: Node | None = None) -> QuerySet[Node]:
     nodes = Node.objects.filter(chain=chain).order_by("position", "code")
     if exclude is not None:
         nodes = nodes.exclude(pk=exclude.pk)
@@ -72,7 +73,7 @@ class NodeForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = _chain_nodes(chain, exclude=node)
+        cast(NodeChoiceField, self.fields["parent"]).queryset = _chain_nodes(chain, exclude=node)
         if node is not None:
             del self.fields["code"]
         if not direct and node is not None:
@@ -125,8 +126,8 @@ class EdgeForm(forms.Form):
 
     def __init__(self, *args: Any, chain: Chain, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = _chain_nodes(chain)
-        self.fields["target"].queryset = _chain_nodes(chain)
+        cast(NodeChoiceField, self.fields["source"]).queryset = _chain_nodes(chain)
+        cast(NodeChoiceField, self.fields["target"]).queryset = _chain_nodes(chain)
 
 
 class DeleteForm(forms.Form):
@@ -151,8 +152,6 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
         return
     for key, messages in error.message_dict.items():
-        field = key.rsplit(".", 1)[-1]
-        field = {"node_ids": None, "parent_id": "parent", "source_id": "source", "target_id": "target"}.get(
-            field, field
-        )
+        name = key.rsplit(".", 1)[-1]
+        field = {"node_ids": None, "parent_id": "parent", "source_id": "source", "target_id": "target"}.get(name, name)
         form.add_error(field if field in form.fields else None, messages)

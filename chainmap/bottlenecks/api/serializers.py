@@ -11,9 +11,11 @@ from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, rea
 
 
 class BottleneckSerializer(StrictModelSerializer):
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
-    raised_by = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    nodes = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    raised_by: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    nodes: serializers.SlugRelatedField[m.Node] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code"
+    )
 
     class Meta:
         model = m.Bottleneck

@@ -785,11 +785,11 @@ def diff_marks(old: DiagramSnapshot, new: DiagramSnapshot) -> DiffMarks:
     new_edges = {edge.key: edge for edge in new.edges}
     edge_marks: dict[tuple[int, int], str] = {}
     for key, edge in new_edges.items():
-        before = old_edges.get(key)
-        if before is None:
+        old_edge = old_edges.get(key)
+        if old_edge is None:
             edge_marks[key] = ADDED
         else:
-            edge_marks[key] = CHANGED if (before.kind, before.note) != (edge.kind, edge.note) else SAME
+            edge_marks[key] = CHANGED if (old_edge.kind, old_edge.note) != (edge.kind, edge.note) else SAME
     for key in old_edges:
         if key not in new_edges:
             edge_marks[key] = REMOVED

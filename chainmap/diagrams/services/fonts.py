@@ -10,8 +10,12 @@ import logging
 import shutil
 import subprocess
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from config.settings_types import DiagramSettings
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ PREFERRED_FONTS = (
 )
 
 
-def _config() -> dict:
+def _config() -> DiagramSettings:
     return settings.CHAINMAP_DIAGRAMS
 
 

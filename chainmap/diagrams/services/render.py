@@ -20,10 +20,14 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from chainmap.diagrams.services import fonts
+
+if TYPE_CHECKING:
+    from config.settings_types import DiagramSettings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ class EngineMissingError(RenderError):
     pass
 
 
-def _config() -> dict:
+def _config() -> DiagramSettings:
     return settings.CHAINMAP_DIAGRAMS
 
 

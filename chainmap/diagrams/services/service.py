@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,6 +43,9 @@ from chainmap.diagrams.services.render import (
 from chainmap.diagrams.services.snapshot import DiagramSnapshot
 from chainmap.models import Chain, Cluster, Diagram, DiagramKind, DiagramStatus
 
+if TYPE_CHECKING:
+    from config.settings_types import DiagramSettings
+
 logger = logging.getLogger(__name__)
 
 # The jobs (chainmap.diagrams.tasks), by their pinned names.
@@ -62,7 +66,7 @@ PENDING_TTL = 600
 COMPACT_NODES = 400
 
 
-def _config() -> dict:
+def _config() -> DiagramSettings:
     return settings.CHAINMAP_DIAGRAMS
 
 
@@ -89,8 +93,20 @@ def diagram_lock(subject: str, pk: int, *, wait: float = 0.0) -> Iterator[bool]:
             cache.delete(key)
 
 
+class _SubjectLookup(TypedDict, total=False):
+    chain_id: int
+    cluster_id: int
+
+
+class _DiffLookup(TypedDict):
+    kind: str
+    chain_id: int
+    from_date: dt.date
+    to_date: dt.date
+
+
 def _current_row(subject: str, pk: int) -> Diagram:
-    lookup = {"chain_id": pk} if subject == "chain" else {"cluster_id": pk}
+    lookup: _SubjectLookup = {"chain_id": pk} if subject == "chain" else {"cluster_id": pk}
     try:
         with transaction.atomic():
             row, _created = Diagram.objects.defer("png", "pdf", "dot_source").get_or_create(
@@ -281,7 +297,7 @@ def _union_size(old: DiagramSnapshot, new: DiagramSnapshot) -> int:
 
 
 def _diff_row(chain_id: int, from_date: dt.date, to_date: dt.date) -> Diagram:
-    lookup = {"kind": DiagramKind.DIFF, "chain_id": chain_id, "from_date": from_date, "to_date": to_date}
+    lookup: _DiffLookup = {"kind": DiagramKind.DIFF, "chain_id": chain_id, "from_date": from_date, "to_date": to_date}
     try:
         with transaction.atomic():
             row, _created = Diagram.objects.defer("png", "pdf", "dot_source").get_or_create(**lookup)

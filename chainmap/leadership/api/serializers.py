@@ -11,8 +11,8 @@ from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, cal
 
 
 class LeadershipTermSerializer(StrictModelSerializer):
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
-    region = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    region: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
         model = m.LeadershipTerm

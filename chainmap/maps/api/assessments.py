@@ -30,8 +30,12 @@ from chainmap.models import Level, Node, NodeAssessment, Region, RegionCode
 
 
 class NodeAssessmentSerializer(serializers.ModelSerializer):
-    node = serializers.SlugRelatedField(read_only=True, slug_field="code", help_text="Node code.")
-    region = serializers.SlugRelatedField(read_only=True, slug_field="code", help_text="Region code.")
+    node: serializers.SlugRelatedField[Node] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code", help_text="Node code."
+    )
+    region: serializers.SlugRelatedField[Region] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code", help_text="Region code."
+    )
 
     class Meta:
         model = NodeAssessment

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,6 +11,9 @@ from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
 from chainmap.maps.models.chains import EdgeKind
 from chainmap.maps.models.proposals import Operation
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- regions, chains, clusters -------------------------------------------------------------------
 
@@ -41,7 +46,9 @@ class ChainSerializer(StrictModelSerializer):
 
 
 class ClusterSerializer(StrictModelSerializer):
-    chains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    chains: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="slug"
+    )
 
     class Meta:
         model = m.Cluster
@@ -52,8 +59,12 @@ class ClusterSerializer(StrictModelSerializer):
 
 
 class NodeSerializer(StrictModelSerializer):
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
-    parent = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    # DRF's stubs type Field.parent (the serializer a field is bound to); a declared field of that
+    # name is popped from the class by SerializerMetaclass, so it never clashes at runtime.
+    parent: serializers.SlugRelatedField[m.Node] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        read_only=True, slug_field="code", allow_null=True
+    )
 
     class Meta:
         model = m.Node
@@ -72,9 +83,13 @@ class NodeSerializer(StrictModelSerializer):
 
 
 class EdgeSerializer(StrictModelSerializer):
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
-    source = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    target = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    # DRF's stubs type Field.source (the attribute a field reads); a declared field of that name is
+    # popped from the class by SerializerMetaclass, so it never clashes at runtime.
+    source: serializers.SlugRelatedField[m.Node] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        read_only=True, slug_field="code"
+    )
+    target: serializers.SlugRelatedField[m.Node] = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
         model = m.Edge
@@ -92,7 +107,9 @@ class NodeCreateSerializer(serializers.Serializer):
     code = StrictCharField(max_length=40)
     name = StrictCharField(max_length=100)
     segment = serializers.ChoiceField(choices=m.Segment.choices)
-    parent = StrictCharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    parent = StrictCharField(  # type: ignore[assignment]  # see NodeSerializer.parent
+        max_length=40, required=False, allow_null=True, help_text="Parent node code."
+    )
     description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
     reason = reason_field()
@@ -101,7 +118,9 @@ class NodeCreateSerializer(serializers.Serializer):
 class NodeUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
     segment = serializers.ChoiceField(choices=m.Segment.choices)
-    parent = StrictCharField(max_length=40, required=False, allow_null=True, help_text="Parent node code.")
+    parent = StrictCharField(  # type: ignore[assignment]  # see NodeSerializer.parent
+        max_length=40, required=False, allow_null=True, help_text="Parent node code."
+    )
     description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
     position = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
@@ -110,7 +129,9 @@ class NodeUpdateSerializer(serializers.Serializer):
 
 class EdgeCreateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
-    source = StrictCharField(max_length=40, help_text="Source node code.")
+    source = StrictCharField(  # type: ignore[assignment]  # see EdgeSerializer.source
+        max_length=40, help_text="Source node code."
+    )
     target = StrictCharField(max_length=40, help_text="Target node code.")
     kind = serializers.ChoiceField(choices=EdgeKind.choices, default=EdgeKind.COMPONENT)
     note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
@@ -130,11 +151,15 @@ class ProposalItemSerializer(StrictModelSerializer):
 
 
 class ProposalSerializer(StrictModelSerializer):
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     author = StrictCharField(source="author.username", read_only=True)
-    author_region = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
-    routed_to = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    reviewer = serializers.SlugRelatedField(read_only=True, slug_field="username", allow_null=True)
+    author_region: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code", allow_null=True
+    )
+    routed_to: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    reviewer: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        read_only=True, slug_field="username", allow_null=True
+    )
     items = ProposalItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -165,11 +190,15 @@ class ProposalItemInputSerializer(serializers.Serializer):
     code = StrictCharField(max_length=40, required=False)
     name = StrictCharField(max_length=100, required=False)
     segment = serializers.ChoiceField(choices=m.Segment.choices, required=False)
-    parent = StrictCharField(max_length=40, required=False, allow_null=True)
+    parent = StrictCharField(  # type: ignore[assignment]  # see NodeSerializer.parent
+        max_length=40, required=False, allow_null=True
+    )
     description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
     node = StrictCharField(max_length=40, required=False)
-    source = StrictCharField(max_length=40, required=False)
+    source = StrictCharField(  # type: ignore[assignment]  # see EdgeSerializer.source
+        max_length=40, required=False
+    )
     target = StrictCharField(max_length=40, required=False)
     kind = serializers.ChoiceField(choices=EdgeKind.choices, required=False)
     placement = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
@@ -179,7 +208,10 @@ class ProposalCreateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
     title = StrictCharField(max_length=200)
     reason = reason_field()
-    items = ProposalItemInputSerializer(many=True, min_length=1, max_length=200)
+    # Spelled out (what ``many=True`` builds): the stubs do not know min_length/max_length with many=True.
+    items: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=ProposalItemInputSerializer(), min_length=1, max_length=200
+    )
 
 
 class ReviewCommentSerializer(serializers.Serializer):

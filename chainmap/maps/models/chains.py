@@ -156,6 +156,7 @@ class Node(TimeStampedModel):
         if self.parent_id is None:
             return
         parent = self.parent
+        assert parent is not None  # parent_id is set: the relation resolves or raises DoesNotExist
         if parent.chain_id != self.chain_id:
             raise ValidationError({"parent": _("The parent node must belong to the same chain.")})
         seen = {self.pk} if self.pk else set()

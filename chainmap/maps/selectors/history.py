@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from chainmap.diagrams.selectors import end_of_day, rows_as_of
+from chainmap.diagrams.selectors import HistoriedModel, end_of_day, rows_as_of
 from chainmap.models import (
     SEGMENT_ORDER,
     Bottleneck,
@@ -69,7 +69,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "term": ("region", "starts_on", "ends_on", "opened_at", "closed_at"),
 }
-KIND_MODELS: dict[str, type[models.Model]] = {
+KIND_MODELS: dict[str, type[HistoriedModel]] = {
     "node": Node,
     "edge": Edge,
     "placement": Placement,
@@ -134,6 +134,20 @@ def user_display(user: Any) -> str:
     return full or user.get_username()
 
 
+def _model_field(model: type[models.Model], name: str) -> models.Field:
+    """The model's own field ``name`` (the names used here are never reverse relations)."""
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field)
+    return model_field
+
+
+def _related_model(model_field: models.ForeignKey) -> type[models.Model]:
+    """The model a foreign key points to (a class once the app registry is ready, never ``"self"``)."""
+    related = model_field.related_model
+    assert not isinstance(related, str)
+    return related
+
+
 class _Refs:
     """Display labels of related rows, loaded in one query per related model (two for models whose
     rows may be deleted: the history table supplies their last known values)."""
@@ -150,7 +164,7 @@ class _Refs:
         for name in names:
             model_field = history_model._meta.get_field(name)
             if isinstance(model_field, models.ForeignKey):
-                self.want(model_field.related_model, getattr(row, model_field.attname))
+                self.want(_related_model(model_field), getattr(row, model_field.attname))
 
     def load(self) -> None:
         for model, ids in self.wanted.items():
@@ -186,15 +200,15 @@ def _labels(model: type[models.Model], ids: set[int]) -> dict[int, str]:
                 found[pk] = name
         return found
     if model is get_user_model():
-        return {user.pk: user_display(user) for user in model.objects.filter(pk__in=ids)}
+        return {user.pk: user_display(user) for user in model._default_manager.filter(pk__in=ids)}
     if model in (Region, Chain):
-        return dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
-    return {obj.pk: str(obj) for obj in model.objects.filter(pk__in=ids)}
+        return dict(model._default_manager.filter(pk__in=ids).values_list("pk", "name"))
+    return {obj.pk: str(obj) for obj in model._default_manager.filter(pk__in=ids)}
 
 
 def _format(model_field: models.Field, value: Any, refs: _Refs) -> str:
     if isinstance(model_field, models.ForeignKey):
-        return refs.label(model_field.related_model, value)
+        return refs.label(_related_model(model_field), value)
     if value is None or value == "":
         return EMPTY
     if model_field.choices:
@@ -209,12 +223,12 @@ def _format(model_field: models.Field, value: Any, refs: _Refs) -> str:
 
 
 def _field_value(history_model: type[models.Model], row: Any, name: str, refs: _Refs) -> str:
-    model_field = history_model._meta.get_field(name)
+    model_field = _model_field(history_model, name)
     return _format(model_field, getattr(row, model_field.attname), refs)
 
 
 def _label(history_model: type[models.Model], name: str) -> str:
-    return str(history_model._meta.get_field(name).verbose_name)
+    return str(_model_field(history_model, name).verbose_name)
 
 
 def describe_changes(*, record: Any, previous: Any, names: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -436,6 +450,10 @@ def chain_state(*, chain_id: int, day: dt.date, today: dt.date | None = None) ->
     loaded without history still show; past days come from the history tables.
     """
     today = today or timezone.localdate()
+    # Live rows today and later, historical rows (of the untyped history models) before.
+    nodes: QuerySet[models.Model]
+    edges: QuerySet[models.Model]
+    placements: QuerySet[models.Model]
     if day >= today:
         nodes = Node.objects.filter(chain_id=chain_id)
         edges = Edge.objects.filter(chain_id=chain_id)
@@ -521,7 +539,7 @@ class ChainAsOf:
 
 
 def _choice_label(model: type[models.Model], name: str, value: Any) -> str:
-    return _format(model._meta.get_field(name), value, _Refs())
+    return _format(_model_field(model, name), value, _Refs())
 
 
 def chain_as_of(*, chain_id: int, day: dt.date, today: dt.date | None = None) -> ChainAsOf:
@@ -618,12 +636,13 @@ def _compare(
             continue
         changes = []
         for name in fields:
-            column = model._meta.get_field(name).attname
+            model_field = _model_field(model, name)
+            column = model_field.attname
             if old[key][column] != new[key][column]:
                 changes.append(
                     FieldChange(
                         name,
-                        str(model._meta.get_field(name).verbose_name),
+                        str(model_field.verbose_name),
                         display(name, old[key][column]),
                         display(name, new[key][column]),
                     )
@@ -652,7 +671,7 @@ def chain_changes(*, chain_id: int, from_date: dt.date, to_date: dt.date, today:
         def display(name: str, value: Any) -> str:
             if name == "parent":
                 return node_name(value)
-            return _format(model._meta.get_field(name), value, _Refs())
+            return _format(_model_field(model, name), value, _Refs())
 
         return display
 

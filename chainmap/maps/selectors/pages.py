@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
@@ -31,6 +31,10 @@ from chainmap.models import (
     Segment,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
 LEVEL_ORDER: tuple[str, ...] = (Level.STRONG, Level.PRESENT, Level.WEAK, Level.EMPTY)
 
 
@@ -45,9 +49,9 @@ def chains_with_counts(*, user: Any) -> list[Chain]:
     counts = summaries.chain_counts(chains)
     for chain in chains:
         numbers = counts[chain.pk]
-        chain.node_count = numbers.node_count  # type: ignore[attr-defined]
-        chain.enterprise_count = numbers.enterprise_count  # type: ignore[attr-defined]
-        chain.open_bottleneck_count = numbers.open_bottleneck_count  # type: ignore[attr-defined]
+        chain.node_count = numbers.node_count
+        chain.enterprise_count = numbers.enterprise_count
+        chain.open_bottleneck_count = numbers.open_bottleneck_count
     return chains
 
 
@@ -197,7 +201,7 @@ class NodeRow:
 @dataclass(frozen=True)
 class SegmentBlock:
     segment: str
-    label: str
+    label: StrOrPromise  # the segment's (lazy) choice label
     rows: list[NodeRow]
 
 
@@ -272,7 +276,7 @@ def chain_page(*, user: Any, chain: Chain, today: dt.date) -> ChainPage:
 
     coverage = []
     for region in regions:
-        per_level = defaultdict(int)
+        per_level: defaultdict[str, int] = defaultdict(int)
         for node in nodes:
             level = levels.get(node.pk, {}).get(region.code)
             if level is not None:

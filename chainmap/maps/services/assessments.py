@@ -111,7 +111,7 @@ def assessment_set(
 def _stale_message(assessment: NodeAssessment | None, region: Region) -> str:
     if assessment is None:
         return _("The level of %(region)s was removed meanwhile; reload and try again.") % {"region": region.name}
-    record = assessment.history.select_related("history_user").order_by("-history_date").first()  # type: ignore[attr-defined]
+    record = assessment.history.select_related("history_user").order_by("-history_date").first()
     who = record.history_user.get_username() if record is not None and record.history_user else "—"
     why = (record.history_change_reason or "") if record is not None else ""
     return _(

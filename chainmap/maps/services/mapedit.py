@@ -541,7 +541,7 @@ def bottleneck_update(
     bottleneck.version += 1
     _save(bottleneck, user=user, reason=reason)
     if nodes_changed:
-        _set_bottleneck_nodes(bottleneck, node_ids)  # type: ignore[arg-type]
+        _set_bottleneck_nodes(bottleneck, node_ids)
     if {"title", "description"} & set(changes) or nodes_changed:
         _tokenize_bottleneck(bottleneck)
     return bottleneck

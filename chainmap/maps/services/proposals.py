@@ -67,7 +67,7 @@ def _node_base(node: Node) -> dict[str, Any]:
         "code": node.code,
         "name": node.name,
         "segment": node.segment,
-        "parent": node.parent.code if node.parent_id else None,
+        "parent": node.parent.code if node.parent is not None else None,
         "description": node.description,
         "key_technologies": node.key_technologies,
     }
@@ -123,7 +123,7 @@ def _prepare(chain: Chain, position: int, item: dict[str, Any], planned_codes: s
         parent = _parent_code(item.get("parent"))
         if parent:
             _node(chain, parent, position, "parent")
-        if segment == node.segment and parent == (node.parent.code if node.parent_id else None):
+        if segment == node.segment and parent == (node.parent.code if node.parent is not None else None):
             raise _field_error(position, "parent", _("The node is already there."))
         row.node, row.payload = node, {"node": node.code, "segment": segment, "parent": parent}
         row.base = _node_base(node)
@@ -415,6 +415,8 @@ def _apply(proposal: ChangeProposal, *, reviewer: Any) -> None:
                 if item.operation == Operation.CONFIRM_PLACEMENT
                 else Placement.Status.REJECTED
             )
+            if item.placement_id is None:  # deleted (SET_NULL) since the staleness check: what placement_review says
+                raise ValidationError({"placement": _("This placement does not exist.")})
             placement_review(
                 placement_id=item.placement_id,
                 user=reviewer,

@@ -457,7 +457,8 @@ def _proposals(request: HttpRequest) -> QuerySet[ChangeProposal]:
 
 @require_safe
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    if not roles.is_official(request.user):
+    user = request.user
+    if not user.is_authenticated or not roles.is_official(user):  # anonymous users hold no role either
         raise Http404
     base = _proposals(request)
     to_review = proposals_to_review(user=request.user).values("pk")
@@ -467,9 +468,9 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
         decided = decided.filter(status=status)
     context = {
         "to_review": list(base.filter(pk__in=to_review)[:QUEUE_LIMIT]),
-        "mine": list(base.filter(author=request.user, status=ProposalStatus.OPEN)[:QUEUE_LIMIT]),
+        "mine": list(base.filter(author=user, status=ProposalStatus.OPEN)[:QUEUE_LIMIT]),
         "other_open": list(
-            base.filter(status=ProposalStatus.OPEN).exclude(pk__in=to_review).exclude(author=request.user)[:QUEUE_LIMIT]
+            base.filter(status=ProposalStatus.OPEN).exclude(pk__in=to_review).exclude(author=user)[:QUEUE_LIMIT]
         ),
         "decided": list(decided[:QUEUE_LIMIT]),
         "status": status,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -42,7 +44,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def chain_list(request: HttpRequest) -> HttpResponse:
     # Read only when the page's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
-    data = SimpleLazyObject(lambda: selectors.chain_list(user=request.user))
+    data = cast(selectors.ChainList, SimpleLazyObject(lambda: selectors.chain_list(user=request.user)))
     context = {"chains": SimpleLazyObject(lambda: data.chains), "clusters": SimpleLazyObject(lambda: data.clusters)}
     return render(request, "chainmap/maps/chain_list.html", context)
 
@@ -59,7 +61,7 @@ def chain_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def node_detail(request: HttpRequest, code: str) -> HttpResponse:
     node = get_object_or_404(selectors.node_queryset(user=request.user), code=code.upper())
     # Read only when the page's fragment is rendered (``{% viewer_cache %}``), not when it is cached.
-    page = SimpleLazyObject(lambda: selectors.node_page(user=request.user, node=node))
+    page = cast(selectors.NodePage, SimpleLazyObject(lambda: selectors.node_page(user=request.user, node=node)))
     placements = SimpleLazyObject(
         lambda: summaries.CountedPaginator(page.placements, settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]).get_page(
             request.GET.get("page")
