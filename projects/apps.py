@@ -6,3 +6,12 @@ class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = _("Joint projects and challenges")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # What chainmap's bottleneck page shows of this app, without chainmap importing it.
+        from chainmap.core import extensions
+        from projects.challenges.selectors import challenges_on_bottleneck
+        from projects.joint.selectors import projects_on_bottleneck
+
+        extensions.register_bottleneck_count("projects", projects_on_bottleneck)
+        extensions.register_bottleneck_count("challenges", challenges_on_bottleneck)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 
 from chainmap.accounts import permissions
+from chainmap.core import extensions
 from chainmap.maps import summaries
 from chainmap.maps.selectors.pages import BottleneckCoverage, bottleneck_coverage
 from chainmap.maps.services.assessments import assessable_region_ids
@@ -81,25 +81,18 @@ def bottleneck_board(
 @dataclass(frozen=True)
 class BottleneckPage:
     nodes: list[Node]
-    project_count: int | None  # None: the projects app is not installed
+    project_count: int | None  # None: no installed app counts them (chainmap.core.extensions)
     challenge_count: int | None
     can_edit: bool
     can_view_history: bool
-
-
-def _count_from_projects(model_name: str, lookup: dict[str, Any]) -> int | None:
-    """Counts only, read through the app registry: chainmap never imports projects."""
-    if not apps.is_installed("projects"):
-        return None
-    return int(apps.get_model("projects", model_name).objects.filter(**lookup).count())
 
 
 def bottleneck_page(*, user: Any, bottleneck: Bottleneck) -> BottleneckPage:
     nodes = list(bottleneck.nodes.visible_to(user).order_by("position", "code"))
     return BottleneckPage(
         nodes=nodes,
-        project_count=_count_from_projects("JointProject", {"bottlenecks": bottleneck}),
-        challenge_count=_count_from_projects("Challenge", {"bottleneck": bottleneck}),
+        project_count=extensions.bottleneck_count("projects", bottleneck_id=bottleneck.pk),
+        challenge_count=extensions.bottleneck_count("challenges", bottleneck_id=bottleneck.pk),
         can_edit=permissions.can_edit_bottleneck(user=user, bottleneck=bottleneck),
         can_view_history=permissions.can_view_history(user=user),
     )

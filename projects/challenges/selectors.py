@@ -196,3 +196,8 @@ def application_queryset(*, user: Any) -> QuerySet[pm.Application]:
         .select_related("challenge", "challenge__bottleneck", "enterprise")
         .prefetch_related("consortium", Prefetch("scores", queryset=pm.ReviewScore.objects.order_by("criterion")))
     )
+
+
+def challenges_on_bottleneck(bottleneck_id: int) -> int:
+    """How many challenges (drafts too) attack the bottleneck (shown on chainmap's bottleneck page)."""
+    return pm.Challenge.objects.filter(bottleneck_id=bottleneck_id).count()

@@ -162,3 +162,8 @@ def project_page(*, user: Any, code: str) -> JointProject | None:
         .filter(code=code)
         .first()
     )
+
+
+def projects_on_bottleneck(bottleneck_id: int) -> int:
+    """How many joint projects attack the bottleneck (shown on chainmap's bottleneck page)."""
+    return JointProject.objects.filter(bottlenecks=bottleneck_id).count()

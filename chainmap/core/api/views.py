@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
@@ -81,6 +81,12 @@ class VersionedMixin:
         response = Response(self.get_serializer(obj).data)  # type: ignore[attr-defined]
         response["ETag"] = etag_for(obj, self.etag_field)
         return response
+
+    @overload
+    def expected_version(self, obj: Any, *, required: Literal[True] = ...) -> int: ...
+
+    @overload
+    def expected_version(self, obj: Any, *, required: bool) -> int | None: ...
 
     def expected_version(self, obj: Any, *, required: bool = True) -> int | None:
         """The version the client read, from its If-Match; a tag of another object or unparsable → 412."""
