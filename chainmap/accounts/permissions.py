@@ -137,11 +137,15 @@ def can_edit_profile(*, user: Any, enterprise: Any) -> bool:
     return member_enterprise_id is not None and member_enterprise_id == enterprise.pk
 
 
+def is_profile_reviewer(*, user: Any, enterprise: Any) -> bool:
+    """Reviews the enterprise's profiles at all: officials of its region, or the joint office."""
+    return can_edit_enterprise(user=user, enterprise=enterprise)
+
+
 def can_review_profile(*, user: Any, profile: Any) -> bool:
-    """Approve or return a submitted profile: officials of the enterprise's region, or the joint office."""
-    if profile.status != "submitted":
-        return False
-    return can_edit_enterprise(user=user, enterprise=profile.enterprise)
+    """Approve or return this profile now: a reviewer of the enterprise, and the version is submitted
+    (what pages use to show the buttons; the service refuses a version no longer submitted with 400)."""
+    return profile.status == "submitted" and is_profile_reviewer(user=user, enterprise=profile.enterprise)
 
 
 def can_propose_placement(*, user: Any, enterprise: Any) -> bool:

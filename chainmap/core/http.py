@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from chainmap.core import cache, roles
+from chainmap.core.exceptions import validation_message
 
 
 def is_htmx_partial(request: HttpRequest) -> bool:
@@ -17,3 +20,9 @@ def enterprise_rows_key(request: HttpRequest) -> str:
     version and who looks (officials see every row alike; anyone else only their own)."""
     viewer = roles.role_of(request.user) if roles.is_official(request.user) else f"user-{request.user.pk}"
     return f"{cache.table_version('enterprises')}:{viewer}"
+
+
+def refused(request: HttpRequest, error: ValidationError, *, back: str = "") -> HttpResponse:
+    """A page action the service refused: its reason with status 400, as the API answers the same case,
+    and a link back."""
+    return render(request, "errors/refused.html", {"message": validation_message(error), "back": back}, status=400)

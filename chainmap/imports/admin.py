@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from chainmap import models as m
 from chainmap.core.admin import ReadOnlyTimestamps
@@ -34,8 +35,8 @@ class ImportJobAdmin(ReadOnlyTimestamps, admin.ModelAdmin):
         "applied_at",
     )
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: m.ImportJob | None = None) -> bool:
         return False

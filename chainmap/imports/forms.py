@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -25,7 +25,9 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["chain"].queryset = Chain.objects.visible_to(user).order_by("position", "code")
+        cast(forms.ModelChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user).order_by(
+            "position", "code"
+        )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -45,4 +47,4 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["chain"].queryset = Chain.objects.visible_to(user)
+        cast(forms.ModelChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user)

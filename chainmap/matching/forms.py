@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
@@ -61,7 +61,7 @@ class RoundCreateForm(forms.Form):
     ) -> None:
         kwargs.setdefault("auto_id", "round-new-%s")
         super().__init__(*args, **kwargs)
-        subject = self.fields["subject"]
+        subject = cast(forms.TypedChoiceField, self.fields["subject"])
         subject.label = _("Chain") if kind == RoundKind.CHAIN_MONTH else _("Cluster")
         subject.choices = [("", _("As the calendar says")), *[(s.pk, s.name) for s in subjects]]
 
@@ -94,7 +94,11 @@ class MatchFilterForm(forms.Form):
         required=False,
     )
     top = forms.TypedChoiceField(
-        label=_("Top candidates"), choices=TOP_CHOICES, coerce=int, required=False, empty_value=5
+        label=_("Top candidates"),
+        choices=TOP_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=5,  # type: ignore[arg-type]  # the stubs allow only str | None; Django returns any value as is
     )
 
 

@@ -1,9 +1,14 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.core.models import TimeStampedModel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class MatchToken(models.Model):
@@ -143,6 +148,12 @@ class Match(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
+
+    if TYPE_CHECKING:
+        # Never stored: set by chainmap.matching.selectors on the rows the round page shows.
+        why: list[tuple[StrOrPromise, str]]  # (component label, its score as shown)
+        score_display: str
+        can_record: bool  # whether the viewer may record the match's outcome
 
     class Meta:
         ordering = ["round", "bottleneck", "need", "rank"]

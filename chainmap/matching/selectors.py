@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -212,9 +212,11 @@ def round_page(
             key = _target_key(match.bottleneck_id, match.need_id)
             group = groups.get(key)
             if group is None:
-                if match.bottleneck_id is not None:
+                # Exactly one of bottleneck and need (chainmap_match_one_target), both select_related.
+                if match.bottleneck is not None:
                     group = MatchGroup(kind="bottleneck", target=match.bottleneck, region=match.bottleneck.raised_by)
                 else:
+                    assert match.need is not None
                     group = MatchGroup(kind="need", target=match.need, region=match.need.profile.enterprise.region)
                 groups[key] = group
             group.matches.append(match)
@@ -274,7 +276,8 @@ def round_progress(*, round_: MatchingRound, now: dt.datetime | None = None) -> 
     now = now or timezone.now()
     matching = settings.CHAINMAP_MATCHING
     claim_timeout = dt.timedelta(seconds=matching["CLAIM_TIMEOUT_SECONDS"])
-    build_timeout = dt.timedelta(seconds=settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"])
+    # CHAINMAP_REPORTS has no TypedDict in the settings (its values infer as object): an env.int.
+    build_timeout = dt.timedelta(seconds=cast(int, settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"]))
     if round_.matching_since is not None and round_.matching_since >= now - claim_timeout:
         return RoundProgress(state=JOB_MATCHING, since=round_.matching_since)
     job = round_job_get(round_id=round_.pk)

@@ -8,8 +8,9 @@ every action is decided by ``chainmap.accounts.permissions`` (403) and carried o
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -171,10 +172,11 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = MatchFilterForm(data=request.GET)
     filters = form.cleaned_data if form.is_valid() else {"region": "", "target": "", "top": 5}
     has_outcomes = selectors_rounds.round_has_outcomes(round_=round_)
+
     # The matches are rendered once per viewer and query until the next write anywhere
     # (``{% viewer_cache %}``): the page of candidates is read only when they are rendered.
-    page = SimpleLazyObject(
-        lambda: selectors_rounds.round_page(
+    def load_page() -> selectors_rounds.RoundPage:
+        return selectors_rounds.round_page(
             user=request.user,
             round_=round_,
             region=filters["region"] or None,
@@ -182,7 +184,8 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             top=filters["top"] or 5,
             page=request.GET.get("page"),
         )
-    )
+
+    page = cast(selectors_rounds.RoundPage, SimpleLazyObject(load_page))  # stands in for the page it loads
     context = {
         "round": round_,
         "page": page,
@@ -192,7 +195,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": selectors_rounds.round_progress(round_=round_),
         "form": form,
         "hold_form": HoldForm(initial={"held_on": timezone.localdate()}),
-        "outcome_choices": OutcomeForm.base_fields["outcome"].choices,
+        "outcome_choices": cast(forms.ChoiceField, OutcomeForm.base_fields["outcome"]).choices,
         **_lifecycle(user=request.user, round_=round_, has_outcomes=has_outcomes),
     }
     return render(request, "chainmap/matching/rounds/round_detail.html", context)
@@ -323,7 +326,7 @@ def match_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         "error": error,
         "saved": not error,
         "back": back,
-        "outcome_choices": OutcomeForm.base_fields["outcome"].choices,
+        "outcome_choices": cast(forms.ChoiceField, OutcomeForm.base_fields["outcome"]).choices,
     }
     return render(request, "chainmap/matching/rounds/_match_row.html", context)
 

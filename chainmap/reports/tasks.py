@@ -88,7 +88,7 @@ def is_workday(day: dt.date) -> bool:
     """Monday to Friday. With the optional ``chinese-calendar`` package installed, its official
     holidays and adjusted working weekends (调休) are followed instead."""
     try:
-        import chinese_calendar  # type: ignore[import-not-found]
+        import chinese_calendar
     except ImportError:
         return day.weekday() < 5
     try:

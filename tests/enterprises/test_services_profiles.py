@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from chainmap import models as m
 from chainmap.core.exceptions import ConflictError
@@ -491,9 +491,46 @@ def test_returning_without_a_comment_keeps_the_version_submitted(
 ):
     profile = submitted(enterprise_member, member_enterprise, h2["pem"])
     client = client_for(tj_official)
-    response = client.post(reverse("chainmap:profile_return", args=[profile.pk]), {"comment": ""}, follow=True)
+    response = client.post(reverse("chainmap:profile_return", args=[profile.pk]), {"comment": ""})
+    assert response.status_code == 400  # what the API answers for the same request
     assert m.CapabilityProfile.objects.get(pk=profile.pk).status == S.SUBMITTED
-    assert [str(message) for message in response.context["messages"]]
+    assert reverse("chainmap:profile_review_queue") in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["approve", "return"])
+def test_a_version_reviewed_meanwhile_gets_the_same_answer_from_page_api_and_service(
+    action, h2, client_for, enterprise_member, member_enterprise, tj_official, joint_office
+):
+    """Two reviewers open the queue; one approves, the other then clicks too: 400 naming the status
+    everywhere (it used to be a redirect on the page and a 403 over the API)."""
+    profile = submitted(enterprise_member, member_enterprise, h2["pem"])
+    svc.profile_approve(profile_id=profile.pk, reviewer=joint_office)
+    with pytest.raises(ValidationError) as exc:
+        svc.profile_approve(profile_id=profile.pk, reviewer=tj_official)
+    assert "status" in exc.value.message_dict
+
+    page = client_for(tj_official).post(reverse(f"chainmap:profile_{action}", args=[profile.pk]), {"comment": "意见"})
+    assert page.status_code == 400
+    with translation.override("zh-hans"):
+        assert translation.gettext("Only a submitted version can be reviewed.") in page.content.decode()
+
+    api = client_for(tj_official).post(
+        f"/api/profiles/{profile.pk}/{action}/", {"comment": "意见"}, content_type="application/json"
+    )
+    assert api.status_code == 400
+    assert "status" in api.json()["error"]["fields"]
+    assert m.CapabilityProfile.objects.get(pk=profile.pk).status == S.APPROVED
+
+
+def test_a_member_reviewing_their_own_version_is_refused_alike_by_page_and_api(
+    h2, client_for, enterprise_member, member_enterprise
+):
+    profile = submitted(enterprise_member, member_enterprise, h2["pem"])
+    client = client_for(enterprise_member)
+    assert client.post(reverse("chainmap:profile_approve", args=[profile.pk]), {"comment": ""}).status_code == 403
+    api = client.post(f"/api/profiles/{profile.pk}/approve/", {"comment": ""}, content_type="application/json")
+    assert api.status_code == 403
+    assert m.CapabilityProfile.objects.get(pk=profile.pk).status == S.SUBMITTED
 
 
 def test_the_member_edits_submits_and_sees_the_review_comment_through_the_pages(

@@ -96,15 +96,21 @@ def test_credit_code_never_changes(bj_enterprise, joint_office) -> None:
 def test_create_checks_region_and_code(bj_official, regions) -> None:
     with pytest.raises(PermissionDenied):
         services.enterprise_create(
-            user=bj_official, reason="r", credit_code=f.make_credit_code(1), name="x", region_id=regions["TJ"].pk
+            user=bj_official,
+            reason="r",
+            credit_code=f.make_credit_code(1),
+            data={"name": "x", "region_id": regions["TJ"].pk},
         )
     with pytest.raises(ValidationError) as caught:
         services.enterprise_create(
-            user=bj_official, reason="r", credit_code="123", name="x", region_id=regions["BJ"].pk
+            user=bj_official, reason="r", credit_code="123", data={"name": "x", "region_id": regions["BJ"].pk}
         )
     assert "credit_code" in caught.value.message_dict
     created = services.enterprise_create(
-        user=bj_official, reason="新增", credit_code=f.make_credit_code(2), name="北京新", region_id=regions["BJ"].pk
+        user=bj_official,
+        reason="新增",
+        credit_code=f.make_credit_code(2),
+        data={"name": "北京新", "region_id": regions["BJ"].pk},
     )
     assert (created.version, created.region_id) == (1, regions["BJ"].pk)
     assert created.history.latest().history_change_reason == "新增"
@@ -200,3 +206,28 @@ def test_edit_button_only_for_who_may_edit(bj_enterprise, bj_official, he_offici
     url = reverse("chainmap:enterprise_detail", args=[bj_enterprise.credit_code])
     assert _url(bj_enterprise) in client_for(bj_official).get(url).content.decode()
     assert _url(bj_enterprise) not in client_for(he_official).get(url).content.decode()
+
+
+def test_the_page_form_and_the_api_serializer_produce_the_same_input(bj_enterprise, regions) -> None:
+    """One input per write: the edit form and the API serializer both give an ``EnterpriseInput``."""
+    from chainmap.enterprises.api.serializers import EnterpriseUpdateSerializer
+    from chainmap.enterprises.forms.enterprises import EnterpriseForm
+
+    post = EnterpriseForm.initial_for(bj_enterprise) | {"name": "北京新名", "founded_year": 2001, "reason": "更名"}
+    form = EnterpriseForm({k: v for k, v in post.items() if v is not None}, enterprise=bj_enterprise)
+    assert form.is_valid(), form.errors
+    serializer = EnterpriseUpdateSerializer(
+        data={"name": "北京新名", "founded_year": 2001, "reason": "更名"}, partial=True
+    )
+    assert serializer.is_valid(), serializer.errors
+    assert form.to_input() == serializer.to_input()
+    assert form.to_input().given() == {"name": "北京新名", "founded_year": 2001}
+
+
+def test_an_input_naming_no_field_of_the_write_is_refused_naming_it() -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.EnterpriseInput.from_data({"name": "x", "credit_code": "9111", "colour": "red"})
+    assert set(caught.value.message_dict) == {"credit_code"}
+    with pytest.raises(ValidationError) as caught:
+        services.EnterpriseInput.from_data({"colour": "red"})
+    assert set(caught.value.message_dict) == {"colour"}

@@ -560,7 +560,7 @@ def test_a_large_file_runs_as_a_celery_job(
         page = client_for(joint_office).get(f"/imports/{job.pk}/").content.decode()
         assert 'hx-trigger="every 2s"' in page
     # One job enqueued (besides it, the cache's write version moves on commit).
-    assert len([callback for callback in callbacks if "_enqueue" in callback.__qualname__]) == 1
+    assert len([callback for callback in callbacks if "send_on_commit" in callback.__qualname__]) == 1
     job.refresh_from_db()
     assert job.status == m.ImportStatus.PREVIEWED and job.preview["counts"]["create"] == 5
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
@@ -30,6 +30,9 @@ def require(allowed: bool) -> None:
         raise PermissionDenied(_("You do not have permission to perform this action."))
 
 
+S = TypeVar("S", bound=BaseSerializer)
+
+
 class ApiViewSet(viewsets.GenericViewSet):
     """Shared wiring: ordering + FilterSets + pagination from settings; scoped throttles per action."""
 
@@ -52,10 +55,14 @@ class ApiViewSet(viewsets.GenericViewSet):
         self.throttle_scope = scope
         return [*super().get_throttles(), ScopedRateThrottle()]
 
-    def input(self, serializer_class: type[BaseSerializer], *, partial: bool = False) -> dict[str, Any]:
+    def validated(self, serializer_class: type[S], *, partial: bool = False) -> S:
+        """The request body through the input serializer, valid (else 400 naming each field)."""
         serializer = serializer_class(data=self.request.data, partial=partial, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
+        return serializer
+
+    def input(self, serializer_class: type[BaseSerializer], *, partial: bool = False) -> dict[str, Any]:
+        return dict(self.validated(serializer_class, partial=partial).validated_data)
 
     def show(self, obj: Model, *, code: int = status.HTTP_200_OK) -> Response:
         """Answer with the object as the detail endpoint shows it (re-read over the visible queryset)."""

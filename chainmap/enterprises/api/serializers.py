@@ -10,6 +10,7 @@ from rest_framework import serializers
 from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
 from chainmap.enterprises.models.profiles import NeedStatus
+from chainmap.enterprises.services.enterprises import EnterpriseInput
 
 # --- enterprises and placements ------------------------------------------------------------------
 
@@ -21,8 +22,10 @@ class ContactSerializer(serializers.Serializer):
 
 
 class EnterpriseSerializer(StrictModelSerializer):
-    region = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    subregion = serializers.SlugRelatedField(read_only=True, slug_field="name", allow_null=True)
+    region: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    subregion: serializers.SlugRelatedField[m.SubRegion] = serializers.SlugRelatedField(
+        read_only=True, slug_field="name", allow_null=True
+    )
     contact = serializers.SerializerMethodField(
         help_text="Private contact details; null unless you may see them (own region, own enterprise, joint office)."
     )
@@ -101,7 +104,7 @@ class PlacementReviewSerializer(serializers.Serializer):
 
 
 class SupplyOfferSerializer(StrictModelSerializer):
-    node = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    node: serializers.SlugRelatedField[m.Node] = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
         model = m.SupplyOffer
@@ -109,7 +112,7 @@ class SupplyOfferSerializer(StrictModelSerializer):
 
 
 class TechnologyNeedSerializer(StrictModelSerializer):
-    node = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    node: serializers.SlugRelatedField[m.Node] = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
         model = m.TechnologyNeed
@@ -183,8 +186,13 @@ class ProfileUpdateSerializer(serializers.Serializer):
     capacity = StrictCharField(max_length=2000, required=False, allow_blank=True)
     trl = serializers.IntegerField(min_value=1, max_value=9, required=False)
     certifications = StrictCharField(max_length=2000, required=False, allow_blank=True)
-    offers = OfferInputSerializer(many=True, required=False, max_length=200)
-    needs = NeedInputSerializer(many=True, required=False, max_length=200)
+    # What ``many=True`` builds, spelled out: the stubs do not let ``max_length`` through ``many=True``.
+    offers: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=OfferInputSerializer(), required=False, max_length=200
+    )
+    needs: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=NeedInputSerializer(), required=False, max_length=200
+    )
 
 
 class ProfileReviewSerializer(serializers.Serializer):
@@ -219,6 +227,11 @@ class EnterpriseWriteSerializer(serializers.Serializer):
     contact_phone = StrictCharField(max_length=30, required=False, allow_blank=True)
     contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     reason = reason_field()
+
+    def to_input(self) -> EnterpriseInput:
+        """The validated fields as the service's input (``reason`` and ``credit_code`` aside)."""
+        data = {key: value for key, value in self.validated_data.items() if key not in ("reason", "credit_code")}
+        return EnterpriseInput.from_data(data)
 
 
 class EnterpriseCreateSerializer(EnterpriseWriteSerializer):

@@ -28,34 +28,6 @@ from chainmap.maps.api.views import node_id_by_code
 # --- enterprises, placements, profiles -----------------------------------------------------------
 
 
-ENTERPRISE_INPUT = (
-    "name",
-    "size",
-    "is_high_tech",
-    "is_tech_sme",
-    "is_specialized",
-    "is_little_giant",
-    "is_single_champion",
-    "is_listed",
-    "founded_year",
-    "description",
-    "website",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
-
-
-def _enterprise_changes(data: dict[str, Any]) -> dict[str, Any]:
-    """API input → the service's field names (``region`` / ``subregion`` → ``*_id``)."""
-    changes = {key: data[key] for key in ENTERPRISE_INPUT if key in data}
-    if "region" in data:
-        changes["region_id"] = data["region"].pk
-    if "subregion" in data:
-        changes["subregion_id"] = data["subregion"]
-    return changes
-
-
 @extend_schema_view(
     create=extend_schema(
         request=enterprises_serializers.EnterpriseCreateSerializer,
@@ -98,15 +70,10 @@ class EnterpriseViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require(roles.is_official(request.user))
-        data = self.input(enterprises_serializers.EnterpriseCreateSerializer)
-        changes = _enterprise_changes(data)
+        serializer = self.validated(enterprises_serializers.EnterpriseCreateSerializer)
+        data = serializer.validated_data
         enterprise = enterprises.enterprise_create(
-            user=request.user,
-            reason=data["reason"],
-            credit_code=data["credit_code"],
-            name=changes.pop("name"),
-            region_id=changes.pop("region_id"),
-            **changes,
+            user=request.user, reason=data["reason"], credit_code=data["credit_code"], data=serializer.to_input()
         )
         return self.show(enterprise, code=status.HTTP_201_CREATED)
 
@@ -114,17 +81,19 @@ class EnterpriseViewSet(
         enterprise = self.get_object()
         require(permissions.can_edit_enterprise(user=request.user, enterprise=enterprise))
         expected = self.expected_version(enterprise)
-        data = self.input(enterprises_serializers.EnterpriseUpdateSerializer, partial=kwargs.get("partial", False))
-        changes = _enterprise_changes(data)
+        serializer = self.validated(
+            enterprises_serializers.EnterpriseUpdateSerializer, partial=kwargs.get("partial", False)
+        )
+        data = serializer.validated_data
         code = data.get("credit_code")
         if code is not None and code.strip().upper() != enterprise.credit_code:
-            changes["credit_code"] = code
+            enterprises.EnterpriseInput.from_data({"credit_code": code})  # refused, naming the field
         enterprise = enterprises.enterprise_update(
             enterprise_id=enterprise.pk,
             user=request.user,
             reason=data.get("reason", ""),
             expected_version=expected,
-            changes=changes,
+            changes=serializer.to_input(),
         )
         return self.show(enterprise)
 
@@ -283,8 +252,7 @@ class ProfileViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        profile = self.get_object()
-        require(permissions.can_review_profile(user=request.user, profile=profile))
+        profile = self.get_object()  # the service checks the rest, as for the page
         data = self.input(enterprises_serializers.ProfileReviewSerializer)
         return self.show(
             profiles.profile_approve(profile_id=profile.pk, reviewer=request.user, comment=data["comment"])
@@ -297,8 +265,7 @@ class ProfileViewSet(
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request: Request, pk: str | None = None) -> Response:
-        profile = self.get_object()
-        require(permissions.can_review_profile(user=request.user, profile=profile))
+        profile = self.get_object()  # the service checks the rest, as for the page
         data = self.input(maps_serializers.RejectSerializer)
         return self.show(profiles.profile_return(profile_id=profile.pk, reviewer=request.user, comment=data["comment"]))
 
@@ -320,7 +287,7 @@ class ProfileItemViewSet(
     model: type[Model]
     action_rules = {"create": permissions.can_create_profile_data}
     create_serializer: type[BaseSerializer]
-    input_serializer: type[BaseSerializer]
+    input_serializer: type[serializers.Serializer]
 
     def get_queryset(self) -> QuerySet[Any]:
         visible = m.CapabilityProfile.objects.visible_to(self.request.user)
@@ -363,7 +330,8 @@ class ProfileItemViewSet(
         expected = self.expected_version(item)
         data = self.input(self.input_serializer, partial=kwargs.get("partial", False))
         current = dict(self.get_serializer(item).data)
-        merged = {key: current[key] for key in self.input_serializer().fields if key in current} | data
+        names = self.input_serializer().fields.keys()  # (the stubs have a BindingDict iterate over its fields)
+        merged = {key: current[key] for key in names if key in current} | data
         return self.show(self._save(merged, profile_id=item.profile_id, item_id=item.pk, expected_version=expected))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.core.forms import RegionChoiceField, SubRegionChoiceField
 from chainmap.core.validators import normalize_credit_code, validate_credit_code
+from chainmap.enterprises.services.enterprises import EnterpriseInput
 from chainmap.maps.forms import ChainChoiceField
 from chainmap.models import QUALIFICATIONS, Chain, Enterprise, Node, Region, SubRegion
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class EnterpriseFilterForm(forms.Form):
@@ -45,7 +49,7 @@ class EnterpriseFilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["chain"].queryset = Chain.objects.visible_to(user)
+        cast(ChainChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user)
         self.fields["chain"].widget.attrs["data-resets"] = "node"
         self.fields["q"].widget.attrs.update(
             {"type": "search", "placeholder": _("Name or credit code"), "autocomplete": "off"}
@@ -53,13 +57,12 @@ class EnterpriseFilterForm(forms.Form):
         region_code = self.data.get("region") if self.is_bound else None
         if region_code:
             # Offer only the chosen region's sub-regions.
-            self.fields["subregion"].queryset = SubRegion.objects.select_related("region").filter(
-                region__code=region_code
-            )
+            subregions = cast(SubRegionChoiceField, self.fields["subregion"])
+            subregions.queryset = SubRegion.objects.select_related("region").filter(region__code=region_code)
         chain_slug = self.data.get("chain") if self.is_bound else None
         if chain_slug:
             nodes = Node.objects.visible_to(user).filter(chain__slug=chain_slug).order_by("segment", "position", "code")
-            choices = [("", _("All nodes of the chain"))]
+            choices: list[tuple[str, StrOrPromise]] = [("", _("All nodes of the chain"))]
             choices += [(code, f"{code} {name}") for code, name in nodes.values_list("code", "name")]
             self.fields["node"].widget = forms.Select(choices=choices)
         else:
@@ -82,7 +85,8 @@ class EnterpriseFilterForm(forms.Form):
         return node
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns
         region = cleaned.get("region")
         subregion = cleaned.get("subregion")
         if region is not None and subregion is not None and subregion.region_id != region.pk:
@@ -121,7 +125,7 @@ class CreditCodeField(forms.CharField):
         kwargs.setdefault("max_length", 40)  # as typed, with spaces; the validator names a wrong length
         super().__init__(**kwargs)
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
         return normalize_credit_code(text) if text else text
 
@@ -142,7 +146,7 @@ class EnterpriseForm(forms.Form):
     def __init__(self, *args: Any, enterprise: Enterprise, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.enterprise = enterprise
-        self.fields["subregion"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["subregion"]).queryset = (
             SubRegion.objects.filter(region_id=enterprise.region_id).select_related("region").order_by("name")
         )
         for field, label in QUALIFICATIONS.items():
@@ -180,3 +184,7 @@ class EnterpriseForm(forms.Form):
         wanted["founded_year"] = data.get("founded_year")
         wanted["subregion_id"] = data["subregion"].pk if data.get("subregion") else None
         return {key: value for key, value in wanted.items() if getattr(self.enterprise, key) != value}
+
+    def to_input(self) -> EnterpriseInput:
+        """The changed fields as the service's input (the same the API's serializer produces)."""
+        return EnterpriseInput(**self.changes())

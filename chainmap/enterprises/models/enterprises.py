@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +15,9 @@ from simple_history.models import HistoricalRecords
 from chainmap.core import roles
 from chainmap.core.models import TimeStampedModel
 from chainmap.core.validators import validate_credit_code
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class EnterpriseQuerySet(models.QuerySet):
@@ -63,7 +66,7 @@ class PlacementQuerySet(models.QuerySet):
 
 
 # Field name → label of the qualifications officials filter on.
-QUALIFICATIONS: dict[str, str] = {
+QUALIFICATIONS: dict[str, StrOrPromise] = {
     "is_high_tech": _("High-tech enterprise"),
     "is_tech_sme": _("Technology-based SME"),
     "is_specialized": _("Specialized and sophisticated SME"),

@@ -10,6 +10,8 @@ by: it never changes here. Moving an enterprise to another region is the joint o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,23 +22,61 @@ from chainmap.accounts import permissions
 from chainmap.core import roles
 from chainmap.core.exceptions import ConflictError
 from chainmap.core.validators import normalize_credit_code, validate_credit_code
-from chainmap.enterprises.models.enterprises import QUALIFICATIONS
 from chainmap.maps.services.mapedit import change_summary, clean_reason
 from chainmap.models import Enterprise, Region, SubRegion
 
-ENTERPRISE_FIELDS = (
-    "name",
-    "region_id",
-    "subregion_id",
-    "size",
-    *QUALIFICATIONS,
-    "founded_year",
-    "description",
-    "website",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
+
+class _Unset:
+    """A field the writer did not give (a partial update leaves it as it is)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnterpriseInput:
+    """One write of an enterprise's master data, in the service's names: what the edit page's form
+    (``EnterpriseForm.to_input``) and the API's serializer (``EnterpriseWriteSerializer.to_input``)
+    both produce. A field left ``UNSET`` was not given and keeps its value."""
+
+    name: str = UNSET
+    region_id: int = UNSET
+    subregion_id: int | None = UNSET
+    size: str = UNSET
+    is_high_tech: bool = UNSET
+    is_tech_sme: bool = UNSET
+    is_specialized: bool = UNSET
+    is_little_giant: bool = UNSET
+    is_single_champion: bool = UNSET
+    is_listed: bool = UNSET
+    founded_year: int | None = UNSET
+    description: str = UNSET
+    website: str = UNSET
+    contact_name: str = UNSET
+    contact_phone: str = UNSET
+    contact_email: str = UNSET
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> EnterpriseInput:
+        """From parsed input: ``region`` / ``subregion`` (a model or an id) become ``*_id``; keys that
+        are no field of the write are refused, naming each (``credit_code`` never changes)."""
+        values = {key: value for key, value in data.items() if key not in ("region", "subregion")}
+        if "region" in data:
+            values["region_id"] = getattr(data["region"], "pk", data["region"])
+        if "subregion" in data:
+            values["subregion_id"] = getattr(data["subregion"], "pk", data["subregion"])
+        _refuse_unknown(values)
+        return cls(**values)
+
+    def given(self) -> dict[str, Any]:
+        """The fields the writer gave, by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNSET}
+
+
+ENTERPRISE_FIELDS = tuple(f.name for f in fields(EnterpriseInput))
 
 
 def _refuse_unknown(changes: dict[str, Any]) -> None:
@@ -79,11 +119,14 @@ def _save(enterprise: Enterprise, *, user: Any, reason: str) -> None:
 
 @transaction.atomic
 def enterprise_create(
-    *, user: Any, reason: str, credit_code: str, name: str, region_id: int, **fields: Any
+    *, user: Any, reason: str, credit_code: str, data: EnterpriseInput | Mapping[str, Any]
 ) -> Enterprise:
-    """A new enterprise of a region: the joint office or that region's officials."""
+    """A new enterprise of a region (``data`` gives its name and region at least): the joint office or
+    that region's officials. A mapping is read as ``EnterpriseInput.from_data``."""
     reason = clean_reason(reason)
-    _refuse_unknown({key: value for key, value in fields.items()})
+    given = (data if isinstance(data, EnterpriseInput) else EnterpriseInput.from_data(data)).given()
+    name, region_id = given.pop("name", ""), given.pop("region_id", None)
+    fields = given
     region = _region(region_id)
     if not permissions.can_edit_enterprise(user=user, enterprise=Enterprise(region=region)):
         raise PermissionDenied(_("Only the joint office or the region's officials may add its enterprises."))
@@ -104,11 +147,17 @@ def enterprise_create(
 
 @transaction.atomic
 def enterprise_update(
-    *, enterprise_id: int, user: Any, reason: str, expected_version: int | None, changes: dict[str, Any]
+    *,
+    enterprise_id: int,
+    user: Any,
+    reason: str,
+    expected_version: int | None,
+    changes: EnterpriseInput | Mapping[str, Any],
 ) -> Enterprise:
-    """Change an enterprise's master data. An unchanged save writes nothing and keeps the version."""
+    """Change an enterprise's master data (the fields ``changes`` gives; a mapping is read as
+    ``EnterpriseInput.from_data``). An unchanged save writes nothing and keeps the version."""
     reason = clean_reason(reason)
-    _refuse_unknown(changes)
+    given = (changes if isinstance(changes, EnterpriseInput) else EnterpriseInput.from_data(changes)).given()
     enterprise = Enterprise.objects.select_for_update().filter(pk=enterprise_id).first()
     if enterprise is None:
         raise ValidationError({"enterprise": _("It no longer exists.")})
@@ -120,15 +169,15 @@ def enterprise_update(
             expected_version=expected_version,
             changes=change_summary(enterprise, since_version=expected_version),
         )
-    region_id = changes.get("region_id", enterprise.region_id)
+    region_id = given.get("region_id", enterprise.region_id)
     if region_id != enterprise.region_id:
         _region(region_id)
         if not roles.is_joint_office(user):
             raise ValidationError({"region": _("Only the joint office may move an enterprise to another region.")})
-    subregion_id = changes.get("subregion_id", enterprise.subregion_id)
-    if "subregion_id" in changes or region_id != enterprise.region_id:
+    subregion_id = given.get("subregion_id", enterprise.subregion_id)
+    if "subregion_id" in given or region_id != enterprise.region_id:
         _check_subregion(subregion_id=subregion_id, region_id=region_id)
-    changed = {key: value for key, value in changes.items() if getattr(enterprise, key) != value}
+    changed = {key: value for key, value in given.items() if getattr(enterprise, key) != value}
     if not changed:
         return enterprise
     for key, value in changed.items():

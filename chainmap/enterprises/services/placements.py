@@ -10,7 +10,7 @@ import contextlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +20,16 @@ from chainmap.maps.services.mapedit import change_summary
 from chainmap.models import Enterprise, Node, Placement
 
 REVIEW_STATUSES = (Placement.Status.CONFIRMED, Placement.Status.REJECTED)
-EVIDENCE_MAX = Placement._meta.get_field("evidence").max_length
-COMMENT_MAX = Placement._meta.get_field("review_comment").max_length
+
+
+def _max_length(name: str) -> int:
+    field = Placement._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.max_length is not None, name  # text fields with a limit
+    return field.max_length
+
+
+EVIDENCE_MAX = _max_length("evidence")
+COMMENT_MAX = _max_length("review_comment")
 
 
 def _text(field: str, value: Any, limit: int, *, required: bool) -> str:

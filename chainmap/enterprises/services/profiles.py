@@ -123,11 +123,14 @@ def _editable_profile(*, profile_id: int, user: Any) -> CapabilityProfile:
 
 
 def _reviewable_profile(*, profile_id: int, reviewer: Any) -> CapabilityProfile:
+    """The one check of a review, for pages and API alike: not a reviewer of the enterprise → 403
+    (PermissionDenied); a version no longer submitted (reviewed or withdrawn meanwhile) → 400 naming
+    ``status``."""
     profile = _locked_profile(profile_id)
+    if not permissions.is_profile_reviewer(user=reviewer, enterprise=profile.enterprise):
+        raise PermissionDenied(_("Only officials of the enterprise's region or the joint office review its profile."))
     if profile.status != ProfileStatus.SUBMITTED:
         raise ValidationError({"status": _("Only a submitted version can be reviewed.")})
-    if not permissions.can_review_profile(user=reviewer, profile=profile):
-        raise PermissionDenied(_("Only officials of the enterprise's region or the joint office review its profile."))
     return profile
 
 
@@ -322,9 +325,10 @@ def offer_save(
     profile = _editable_profile(profile_id=profile_id, user=user)
     offer = SupplyOffer(profile=profile)
     if offer_id is not None:
-        offer = SupplyOffer.objects.select_for_update().filter(pk=offer_id, profile=profile).first()
-        if offer is None:
+        found_offer = SupplyOffer.objects.select_for_update().filter(pk=offer_id, profile=profile).first()
+        if found_offer is None:
             raise ValidationError({"offer": _("This offer is not part of the version.")})
+        offer = found_offer
         version_check(offer, expected_version)
     values = _collect(
         {
@@ -395,9 +399,10 @@ def need_save(
     profile = _editable_profile(profile_id=profile_id, user=user)
     need = TechnologyNeed(profile=profile)
     if need_id is not None:
-        need = TechnologyNeed.objects.select_for_update().filter(pk=need_id, profile=profile).first()
-        if need is None:
+        found_need = TechnologyNeed.objects.select_for_update().filter(pk=need_id, profile=profile).first()
+        if found_need is None:
             raise ValidationError({"need": _("This need is not part of the version.")})
+        need = found_need
         version_check(need, expected_version)
 
     def clean_status() -> str:

@@ -47,8 +47,8 @@ def enterprise_edit(request: HttpRequest, credit_code: str) -> HttpResponse:
     form = EnterpriseForm(request.POST, enterprise=enterprise)
     context["form"] = form
     if form.is_valid():
-        changes = form.changes()
-        if not changes:
+        changes = form.to_input()
+        if not changes.given():
             form.add_error(None, _("Nothing was changed."))
         else:
             try:
@@ -60,7 +60,7 @@ def enterprise_edit(request: HttpRequest, credit_code: str) -> HttpResponse:
                     changes=changes,
                 )
             except ConflictError as error:
-                data = form.data.copy()
+                data = request.POST.copy()  # the form's data
                 data["version"] = str(error.current.version)
                 context.update(
                     {

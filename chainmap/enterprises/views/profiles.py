@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from chainmap.accounts import permissions
 from chainmap.core import roles
 from chainmap.core.exceptions import ConflictError, validation_message
+from chainmap.core.http import refused
 from chainmap.core.validators import normalize_credit_code
 from chainmap.enterprises.forms.profiles import (
     NeedForm,
@@ -32,7 +33,7 @@ from chainmap.enterprises.selectors import pages as selectors
 from chainmap.enterprises.selectors import profiles as selectors_profiles
 from chainmap.enterprises.services import placements as placement_services
 from chainmap.enterprises.services import profiles as services
-from chainmap.models import CapabilityProfile, Enterprise, Placement, ProfileStatus, SupplyOffer, TechnologyNeed
+from chainmap.models import CapabilityProfile, Enterprise, Placement, SupplyOffer, TechnologyNeed
 
 QUEUE_PAGE_SIZE = 20
 
@@ -77,7 +78,7 @@ def _my_profile_page(
     data = selectors_profiles.my_profile(user=request.user, enterprise=enterprise)
     working = data.working.profile if data.working else None
     editable = working is not None and working.status in services.EDITABLE_STATUSES
-    if editable and profile_form is None:
+    if editable and working is not None and profile_form is None:  # (editable implies a working version)
         profile_form = ProfileForm(initial=ProfileForm.initial_for(working))
     context = {
         "enterprise": enterprise,
@@ -291,29 +292,25 @@ def profile_review_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _review(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
+    # Invisible → 404 here; everything else is the service's one check (``_reviewable_profile``), the
+    # same as the API's: not a reviewer → 403, a version no longer submitted or a bad comment → 400.
     profile = _visible_profile(request, pk)
-    # A version no longer submitted (reviewed meanwhile) gets a message below, not a 403.
-    submitted = profile.status == ProfileStatus.SUBMITTED
-    if not permissions.can_review_profile(user=request.user, profile=profile) and (
-        submitted or not roles.is_official(request.user)
-    ):
-        raise PermissionDenied
+    queue = reverse("chainmap:profile_review_queue")
     form = ReviewCommentForm(data=request.POST)
-    if not form.is_valid():
-        messages.error(request, validation_message(ValidationError(form.errors)))
-        return _back(request, reverse("chainmap:profile_review_queue"))
-    comment = form.cleaned_data["comment"]
     try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        comment = form.cleaned_data["comment"]
         if approve:
             services.profile_approve(profile_id=profile.pk, reviewer=request.user, comment=comment)
         else:
             services.profile_return(profile_id=profile.pk, reviewer=request.user, comment=comment)
     except ValidationError as exc:
-        messages.error(request, validation_message(exc))
+        return refused(request, exc, back=queue)
     else:
         done = _("Profile of %(name)s approved.") if approve else _("Profile of %(name)s returned.")
         messages.success(request, done % {"name": profile.enterprise.name})
-    return _back(request, reverse("chainmap:profile_review_queue"))
+    return _back(request, queue)
 
 
 @require_POST

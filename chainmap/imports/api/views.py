@@ -40,17 +40,22 @@ class ImportChangeSerializer(serializers.Serializer):
     after = serializers.CharField(allow_blank=True)
 
 
+# The ``type: ignore[assignment]`` below: DRF's stubs type ``Field.label``, ``BaseSerializer.create`` /
+# ``update`` and ``Serializer.errors``; a declared field of that name is popped from the class by
+# SerializerMetaclass, so it never clashes at runtime (and the names are the API's).
+
+
 class ImportRowSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     key = serializers.CharField()
-    label = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # see the note above
     action = serializers.ChoiceField(choices=["create", "update", "unchanged"])
     changes = ImportChangeSerializer(many=True)
 
 
 class ImportCountsSerializer(serializers.Serializer):
-    create = serializers.IntegerField()
-    update = serializers.IntegerField()
+    create = serializers.IntegerField()  # type: ignore[assignment]  # see the note above
+    update = serializers.IntegerField()  # type: ignore[assignment]  # see the note above
     unchanged = serializers.IntegerField()
     error = serializers.IntegerField()
 
@@ -64,10 +69,10 @@ class ImportPreviewSerializer(serializers.Serializer):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     uploader = serializers.CharField(source="uploader.get_username", read_only=True)
-    chain = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    chain: serializers.SlugRelatedField[Chain] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     progress_done = serializers.SerializerMethodField()
     preview = ImportPreviewSerializer(read_only=True)
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]  # see the note above
     can_apply = serializers.SerializerMethodField()
 
     class Meta:

@@ -20,7 +20,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -86,7 +86,8 @@ def normalize_header(text: str) -> str:
 
 
 def _max(model: type[models.Model], name: str) -> int | None:
-    return model._meta.get_field(name).max_length  # type: ignore[return-value]
+    # Only the names of concrete (text) fields are passed: never a relation or a generic foreign key.
+    return cast("models.Field[Any, Any]", model._meta.get_field(name)).max_length
 
 
 class RowError(Exception):
@@ -661,7 +662,10 @@ class EnterpriseHandler(Handler):
 
     def prepare(self, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
         self.regions = _region_lookup()
-        self.subregions = {(sub.region_id, normalize_header(sub.name)): sub for sub in SubRegion.objects.all()}
+        # Keyed by (region id, name); looked up with the row's region id, None when the row has no region.
+        self.subregions: dict[tuple[int | None, str], SubRegion] = {
+            (sub.region_id, normalize_header(sub.name)): sub for sub in SubRegion.objects.all()
+        }
         codes = [normalize_credit_code(cells.get("credit_code", "")) for _, cells in rows]
         self.existing = {
             e.credit_code: e
@@ -822,7 +826,7 @@ class PlacementHandler(Handler):
             # Only a well-formed code can be unknown: a malformed one was reported as such above.
             check.add("credit_code", _("No enterprise has the credit code %(code)s.") % {"code": code})
         node = check(lambda: self.chain_node(self.text(cells, "node", required=True), "node"))
-        role = Placement.Role.PRODUCT
+        role: str | None = Placement.Role.PRODUCT
         if cells.get("role"):
             role = check(_parse_choice, cells["role"], Placement.Role.choices, "role")
         wanted: dict[str, Any] = {}
@@ -1127,7 +1131,7 @@ def _map_table(
 def _validation_errors(exc: ValidationError, number: int, handler: type[Handler]) -> list[dict[str, Any]]:
     if not hasattr(exc, "error_dict"):
         return [_error(number, None, message) for message in exc.messages]
-    out = []
+    out: list[dict[str, Any]] = []
     for name, messages in exc.message_dict.items():
         column = handler.field_columns.get(name, name if any(c.key == name for c in handler.columns) else None)
         out.extend(_error(number, column, message, handler) for message in messages)

@@ -12,8 +12,12 @@ from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, cal
 
 
 class MatchingRoundSerializer(StrictModelSerializer):
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
-    cluster = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(
+        read_only=True, slug_field="slug", allow_null=True
+    )
+    cluster: serializers.SlugRelatedField[m.Cluster] = serializers.SlugRelatedField(
+        read_only=True, slug_field="slug", allow_null=True
+    )
 
     class Meta:
         model = m.MatchingRound
@@ -37,7 +41,9 @@ class RoundActionSerializer(serializers.Serializer):
 
 class MatchSerializer(StrictModelSerializer):
     enterprise_name = StrictCharField(source="enterprise.name", read_only=True)
-    bottleneck = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+    bottleneck: serializers.SlugRelatedField[m.Bottleneck] = serializers.SlugRelatedField(
+        read_only=True, slug_field="code", allow_null=True
+    )
 
     class Meta:
         model = m.Match
@@ -66,8 +72,12 @@ class MatchOutcomeSerializer(serializers.Serializer):
 
 
 class CalendarEntrySerializer(StrictModelSerializer):
-    chain = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
-    cluster = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True)
+    chain: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(
+        read_only=True, slug_field="slug", allow_null=True
+    )
+    cluster: serializers.SlugRelatedField[m.Cluster] = serializers.SlugRelatedField(
+        read_only=True, slug_field="slug", allow_null=True
+    )
     locked = serializers.SerializerMethodField(help_text="The period's round is matched: its subject is fixed.")
 
     class Meta:

@@ -240,6 +240,7 @@ class _PackedReader:
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(query, params, binary=True)
             row = cursor.fetchone()
+        assert row is not None  # an aggregate without GROUP BY always returns one row
         if connection.queries_logged:  # the query budgets (assertNumQueries) count it like any other
             connection.queries_log.append({"sql": query, "time": f"{time.monotonic() - started:.3f}"})
         return row

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -269,7 +269,9 @@ def _job_key(round_id: int) -> str:
 
 
 def _job_lifetime() -> int:
-    return settings.CHAINMAP_MATCHING["CLAIM_TIMEOUT_SECONDS"] + settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"]
+    # CHAINMAP_REPORTS has no TypedDict in the settings (its values infer as object): an env.int.
+    build_timeout = cast(int, settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"])
+    return settings.CHAINMAP_MATCHING["CLAIM_TIMEOUT_SECONDS"] + build_timeout
 
 
 def round_job_set(*, round_id: int, state: str, error: str = "", matches: int | None = None) -> None:
@@ -333,7 +335,9 @@ def match_record_outcome(*, match_id: int, user: Any, outcome: str, note: str = 
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Choose one of the listed outcomes.")})
     note = (note or "").strip()
-    if len(note) > Match._meta.get_field("outcome_note").max_length:
+    max_length = Match._meta.get_field("outcome_note").max_length
+    assert max_length is not None  # a CharField(max_length=1000)
+    if len(note) > max_length:
         raise ValidationError({"note": _("The note is too long (at most 1000 characters).")})
     round_id = Match.objects.filter(pk=match_id).values_list("round_id", flat=True).first()
     if round_id is None:

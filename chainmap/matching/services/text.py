@@ -185,12 +185,12 @@ def _stored(model: type[models.Model], tokens: list[str], ids: Mapping[str, int]
 
 def _refresh(model: type[models.Model], pk: int) -> list[str]:
     fields = _SOURCES[model]
-    values = model.objects.filter(pk=pk).values_list(*fields).first()
+    values = model._default_manager.filter(pk=pk).values_list(*fields).first()
     if values is None:
         return []
     tokens = tokenize(_join(*values))
     # update(): tokens are derived data, so no updated_at bump, no history row, no save() side effects.
-    model.objects.filter(pk=pk).update(**_stored(model, tokens))
+    model._default_manager.filter(pk=pk).update(**_stored(model, tokens))
     return tokens
 
 
@@ -215,7 +215,7 @@ def _batches(
     model: type[models.Model], *, only_missing: bool, batch_size: int, extra: tuple[str, ...] = ()
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Rows in primary-key order, by keyset pagination (rows whose text is empty stay empty: no loop)."""
-    queryset = model.objects.order_by("pk")
+    queryset = model._default_manager.order_by("pk")
     if only_missing:
         missing = models.Q(tokens=[])
         if model in _CODED:
@@ -250,5 +250,5 @@ def tokens_fill_missing(*, batch_size: int = 2000, everything: bool = False) -> 
                 filled += bool(tokens)
             ids = term_ids(token for _pk, tokens in made for token in tokens) if coded else None
             objs = [model(pk=pk, **_stored(model, tokens, ids)) for pk, tokens in made]
-            model.objects.bulk_update(objs, fields, batch_size=batch_size)
+            model._default_manager.bulk_update(objs, fields, batch_size=batch_size)
     return filled

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -45,7 +45,8 @@ class ReportSerializer(StrictModelSerializer):
         # Recipients' addresses are personal data: subscribers read the report, not its mailing list.
         if request is None or not roles.is_official(request.user):
             return []
-        return DeliverySerializer(obj.deliveries.all(), many=True).data
+        # With many=True the serializer is a ListSerializer, its data a list (the stubs see a Serializer).
+        return cast("list[dict[str, Any]]", DeliverySerializer(obj.deliveries.all(), many=True).data)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_pdf_url(self, obj: m.Report) -> str | None:
@@ -58,9 +59,15 @@ class ReportSerializer(StrictModelSerializer):
 
 class SubscriptionSerializer(StrictModelSerializer):
     user = StrictCharField(source="user.username", read_only=True)
-    chains = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
-    clusters = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
-    regions = serializers.SlugRelatedField(many=True, slug_field="code", read_only=True)
+    chains: serializers.SlugRelatedField[m.Chain] = serializers.SlugRelatedField(
+        many=True, slug_field="slug", read_only=True
+    )
+    clusters: serializers.SlugRelatedField[m.Cluster] = serializers.SlugRelatedField(
+        many=True, slug_field="slug", read_only=True
+    )
+    regions: serializers.SlugRelatedField[m.Region] = serializers.SlugRelatedField(
+        many=True, slug_field="code", read_only=True
+    )
 
     class Meta:
         model = m.Subscription

@@ -109,7 +109,7 @@ class SubscriptionViewSet(
         user = self.request.user
         if roles.is_joint_office(user):
             return subscriptions_
-        if roles.role_of(user) is None:
+        if roles.role_of(user) is None or not user.is_authenticated:  # anonymous users have no role
             return subscriptions_.none()
         return subscriptions_.filter(user_id=user.pk)
 

@@ -295,6 +295,7 @@ def deliveries_sweep(*, now: dt.datetime | None = None) -> Sweep:
     for delivery_id, since in Delivery.objects.filter(
         status=Delivery.Status.SENDING, sending_since__lt=now - lease
     ).values_list("pk", "sending_since"):
+        assert since is not None  # sending_since__lt matches no null
         if Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING, sending_since=since).update(
             status=Delivery.Status.PENDING,
             sending_since=None,

@@ -340,7 +340,7 @@ def _since(previous: MatchingRound) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(previous.period, dt.time.min))
 
 
-def _history_at(model: type, moment: dt.datetime, chain_ids: list[int]) -> Any:
+def _history_at(model: type[Node] | type[Edge], moment: dt.datetime, chain_ids: list[int]) -> Any:
     return (
         model.history.filter(chain_id__in=chain_ids, history_date__lte=moment)
         .latest_of_each()
@@ -860,8 +860,8 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
 # --- download names -------------------------------------------------------------------------------
 
 # The programmes' own names, whatever the page's language: they are what people call the rounds.
-_KIND_NAMES = {RoundKind.CHAIN_MONTH: "一月一链", RoundKind.CLUSTER_QUARTER: "一季一群"}
-_KIND_SLUGS = {RoundKind.CHAIN_MONTH: "chain-month", RoundKind.CLUSTER_QUARTER: "cluster-quarter"}
+_KIND_NAMES: dict[str, str] = {RoundKind.CHAIN_MONTH: "一月一链", RoundKind.CLUSTER_QUARTER: "一季一群"}
+_KIND_SLUGS: dict[str, str] = {RoundKind.CHAIN_MONTH: "chain-month", RoundKind.CLUSTER_QUARTER: "cluster-quarter"}
 # Characters no file system or mail client takes in a name, control characters, and whitespace.
 _NAME_BAD = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;,\s]+')
 _ASCII_BAD = re.compile(r"[^A-Za-z0-9._-]+")

@@ -3,6 +3,8 @@ button and the per-delivery resend. Rounds are fetched through ``rounds_visible_
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -59,7 +61,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = reports.report_context(
         report.snapshot,
         region=region,
-        fold_after=settings.CHAINMAP_REPORTS["PRINT_TOP_N"],
+        fold_after=cast(int, settings.CHAINMAP_REPORTS["PRINT_TOP_N"]),  # (the setting's dict mixes str and int)
         max_pairs=None if all_pairs else WEB_MAX_PAIRS,
     )
     context.update({"round_obj": matching_round, "report": report, "region_error": region_error, "web": True})

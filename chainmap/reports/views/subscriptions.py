@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -17,6 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from chainmap.accounts import permissions
 from chainmap.models import Chain, Cluster, Region, Subscription
 from chainmap.reports.services import subscriptions as services
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 FORM_FIELDS = {"chain_ids": "chains", "cluster_ids": "clusters", "region_ids": "regions"}
 
@@ -55,21 +58,22 @@ class SubscriptionForm(forms.Form):
         }
 
 
-def _allowed(request: HttpRequest) -> None:
-    if not permissions.can_view_reports(user=request.user):
+def _allowed(request: HttpRequest) -> User:
+    """The signed-in user, when they may read reports (anonymous users never may)."""
+    user = request.user
+    if not user.is_authenticated or not permissions.can_view_reports(user=user):
         raise PermissionDenied
+    return user
 
 
-def _own(request: HttpRequest) -> Subscription | None:
-    return (
-        Subscription.objects.filter(user_id=request.user.pk).prefetch_related("chains", "clusters", "regions").first()
-    )
+def _own(user: User) -> Subscription | None:
+    return Subscription.objects.filter(user_id=user.pk).prefetch_related("chains", "clusters", "regions").first()
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_subscription(request: HttpRequest) -> HttpResponse:
-    _allowed(request)
-    subscription = _own(request)
+    user = _allowed(request)
+    subscription = _own(user)
     if request.method != "POST":
         if subscription is None:
             initial: dict[str, Any] = {"language": request.LANGUAGE_CODE or "zh-hans", "is_active": True}
@@ -102,14 +106,14 @@ def my_subscription(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your subscription is saved."))
                 return redirect("chainmap:my_subscription")
         status = 400
-    context = {"form": form, "subscription": subscription, "has_email": bool(request.user.email)}
+    context = {"form": form, "subscription": subscription, "has_email": bool(user.email)}
     return render(request, "chainmap/reports/subscription.html", context, status=status)
 
 
 @require_POST
 def my_subscription_delete(request: HttpRequest) -> HttpResponseRedirect:
-    _allowed(request)
-    subscription = _own(request)
+    user = _allowed(request)
+    subscription = _own(user)
     if subscription is not None:
         services.subscription_delete(subscription_id=subscription.pk, user=request.user)
         messages.success(request, _("You are unsubscribed: no more report mails."))
