@@ -6,20 +6,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from chainmap.core import cache, roles
 from chainmap.core.exceptions import validation_message
 
 
 def is_htmx_partial(request: HttpRequest) -> bool:
     """An htmx request for a fragment; a history restore wants the whole page."""
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
-
-
-def enterprise_rows_key(request: HttpRequest) -> str:
-    """What the cached enterprise rows depend on besides the query string: the enterprise data's
-    version and who looks (officials see every row alike; anyone else only their own)."""
-    viewer = roles.role_of(request.user) if roles.is_official(request.user) else f"user-{request.user.pk}"
-    return f"{cache.table_version('enterprises')}:{viewer}"
 
 
 def refused(request: HttpRequest, error: ValidationError, *, back: str = "") -> HttpResponse:

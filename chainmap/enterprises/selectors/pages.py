@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from chainmap.core import cache, roles
 from chainmap.core.validators import normalize_credit_code
 from chainmap.models import (
     QUALIFICATIONS,
@@ -113,3 +114,10 @@ def enterprise_page(*, user: Any, enterprise: Enterprise) -> EnterprisePage:
     return EnterprisePage(
         enterprise=enterprise, placements=placements, profile=profile, offers=offers, needs=needs, pending=pending
     )
+
+
+def enterprise_rows_key(*, user: Any) -> str:
+    """What the cached enterprise rows depend on besides the query string: the enterprise data's
+    version and who looks (officials see every row alike; anyone else only their own)."""
+    viewer = roles.role_of(user) if roles.is_official(user) else f"user-{user.pk}"
+    return f"{cache.table_version('enterprises')}:{viewer}"

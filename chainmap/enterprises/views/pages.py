@@ -11,12 +11,13 @@ from django.views.decorators.http import require_safe
 
 from chainmap.accounts import permissions
 from chainmap.core import cache as summaries
-from chainmap.core.http import enterprise_rows_key, is_htmx_partial
+from chainmap.core.http import is_htmx_partial
 from chainmap.core.validators import normalize_credit_code
 from chainmap.enterprises.forms.enterprises import EnterpriseFilterForm
 from chainmap.enterprises.forms.profiles import PlacementProposeForm
 from chainmap.enterprises.selectors import pages as selectors
 from chainmap.enterprises.selectors import profiles as selectors_profiles
+from chainmap.enterprises.selectors.pages import enterprise_rows_key
 
 
 @require_safe
@@ -31,7 +32,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
                 selectors.enterprise_list(user=request.user, **filters), settings.CHAINMAP["ENTERPRISE_PAGE_SIZE"]
             ).get_page(request.GET.get("page"))
         )
-    context = {"form": form, "page_obj": page_obj, "results_key": enterprise_rows_key(request)}
+    context = {"form": form, "page_obj": page_obj, "results_key": enterprise_rows_key(user=request.user)}
     if is_htmx_partial(request):
         response = render(request, "chainmap/enterprises/_results.html", {**context, "oob": True})
     else:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from chainmap.accounts import permissions
 from chainmap.core import cache as summaries
-from chainmap.core.http import enterprise_rows_key
+from chainmap.enterprises.selectors.pages import enterprise_rows_key
 from chainmap.maps.selectors import pages as selectors
 from chainmap.maps.selectors import todo as selectors_todo
 from chainmap.matching import selectors as selectors_rounds
@@ -67,5 +67,10 @@ def node_detail(request: HttpRequest, code: str) -> HttpResponse:
             request.GET.get("page")
         )
     )
-    context = {"node": node, "page": page, "placements": placements, "results_key": enterprise_rows_key(request)}
+    context = {
+        "node": node,
+        "page": page,
+        "placements": placements,
+        "results_key": enterprise_rows_key(user=request.user),
+    }
     return render(request, "chainmap/maps/node_detail.html", context)
