@@ -91,7 +91,14 @@ class RedisServer:
             self.proc.wait(timeout=10)
 
     def queued(self) -> int:
+        """Jobs waiting in the queue, not yet handed to any worker."""
         return int(redis.Redis.from_url(self.url, socket_timeout=2).llen("celery"))
+
+    def held(self) -> int:
+        """Every job the broker still holds: waiting, or handed to a worker and not yet acknowledged
+        (kombu keeps those in its ``unacked`` hash until the ack, and puts them back if the worker dies)."""
+        client = redis.Redis.from_url(self.url, socket_timeout=2)
+        return int(client.llen("celery")) + int(client.hlen("unacked"))
 
 
 class Mailbox:
@@ -335,16 +342,18 @@ def test_redis_killed_and_restarted_with_jobs_queued_loses_none(chain_world, dri
     assert deliveries.deliveries_enqueue(report_id=report.pk) == 4
     drill.wait_for(lambda: drill.mailbox.waiting == 2, what="two sends in flight", sweep=False)
     assert drill.redis.queued() == 2
+    assert drill.redis.held() == 4  # two waiting, two in flight and unacknowledged (acks_late)
 
     drill.redis.kill()
     # A subscriber added while Redis is down: the row is committed, its task cannot be queued.
     subscribe("sub_late", chains=[chain_world["chain"]])
     assert deliveries.deliveries_enqueue(report_id=report.pk) == 1
     drill.redis.start()  # same port, same directory: the append-only file is replayed
-    # The two queued jobs are replayed from the append-only file; the worker may also have put back
-    # its two in-flight (unacknowledged) ones by now. Either way none is lost, and the claims below
-    # keep any copy from sending twice.
-    assert drill.redis.queued() >= 2, "the queued jobs did not survive the restart"
+    # The append-only file replays all four: the two waiting and the two unacknowledged. The worker,
+    # reconnecting, may already have taken the waiting two (into the unacknowledged hash) or put its
+    # in-flight two back in the queue; either way the broker still holds every one, and the claims
+    # below keep any copy from sending twice.
+    assert drill.redis.held() >= 4, "the queued jobs did not survive the restart"
     drill.mailbox.hold.clear()
 
     emails = ["sub_all@example.cn", "sub_chain@example.cn", "sub_fourth@example.cn", "sub_late@example.cn",
