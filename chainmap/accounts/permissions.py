@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor, User
 
 
 def today() -> dt.date:
@@ -54,7 +55,7 @@ def _leader_region(chain_id: int, on: dt.date | None, leader_region_id: int | No
 
 
 def is_chain_leader(
-    *, user: Any, chain_id: int, on: dt.date | None = None, leader_region_id: int | None = None
+    *, user: Actor, chain_id: int, on: dt.date | None = None, leader_region_id: int | None = None
 ) -> bool:
     """A region official whose region leads the chain on the day (the 链长 side)."""
     region_id = roles.official_region_id(user)
@@ -62,7 +63,7 @@ def is_chain_leader(
 
 
 def can_edit_chain_map(
-    *, user: Any, chain_id: int, on: dt.date | None = None, leader_region_id: int | None = None
+    *, user: Actor, chain_id: int, on: dt.date | None = None, leader_region_id: int | None = None
 ) -> bool:
     """Edit nodes, edges and placements of the chain directly: the joint office and the leading region."""
     if roles.is_joint_office(user):
@@ -70,28 +71,28 @@ def can_edit_chain_map(
     return is_chain_leader(user=user, chain_id=chain_id, on=on, leader_region_id=leader_region_id)
 
 
-def can_propose_change(*, user: Any, chain_id: int) -> bool:
+def can_propose_change(*, user: Actor, chain_id: int) -> bool:
     """Any official may propose a change to any chain map (the leader usually edits directly instead)."""
     return roles.is_official(user)
 
 
-def can_review_proposal(*, user: Any, proposal: Any, on: dt.date | None = None) -> bool:
+def can_review_proposal(*, user: Actor, proposal: Any, on: dt.date | None = None) -> bool:
     """Approve or reject: the chain's current leading region or the joint office, never the author (four eyes)."""
     if proposal.status != "open" or user is None or user.pk == proposal.author_id:
         return False
     return can_edit_chain_map(user=user, chain_id=proposal.chain_id, on=on)
 
 
-def can_withdraw_proposal(*, user: Any, proposal: Any) -> bool:
+def can_withdraw_proposal(*, user: Actor, proposal: Any) -> bool:
     return proposal.status == "open" and user is not None and user.pk == proposal.author_id
 
 
-def can_revert_proposal(*, user: Any, proposal: Any) -> bool:
+def can_revert_proposal(*, user: Actor, proposal: Any) -> bool:
     """Ask to undo an approved proposal: a new proposal, reviewed like any other."""
     return proposal.status == "approved" and can_propose_change(user=user, chain_id=proposal.chain_id)
 
 
-def can_view_history(*, user: Any) -> bool:
+def can_view_history(*, user: Actor) -> bool:
     """Change history (who changed what, with reasons) is for officials."""
     return roles.is_official(user)
 
@@ -99,19 +100,19 @@ def can_view_history(*, user: Any) -> bool:
 # --- leadership and calendars -------------------------------------------------------------------
 
 
-def can_manage_calendars(*, user: Any) -> bool:
+def can_manage_calendars(*, user: Actor) -> bool:
     """The rotation calendar and the 一月一链 / 一季一群 calendars: the joint office."""
     return roles.is_joint_office(user)
 
 
-def can_manage_users(*, user: Any) -> bool:
+def can_manage_users(*, user: Actor) -> bool:
     return roles.is_joint_office(user)
 
 
 # --- enterprises, placements and profiles -------------------------------------------------------
 
 
-def can_view_enterprise_contacts(*, user: Any, enterprise: Any) -> bool:
+def can_view_enterprise_contacts(*, user: Actor, enterprise: Any) -> bool:
     """Contact details are private: the joint office, officials of the enterprise's own region and the
     enterprise's own members see them; officials of the other regions and everyone else do not."""
     if roles.is_joint_office(user):
@@ -123,7 +124,7 @@ def can_view_enterprise_contacts(*, user: Any, enterprise: Any) -> bool:
     return member_enterprise_id is not None and member_enterprise_id == enterprise.pk
 
 
-def can_edit_enterprise(*, user: Any, enterprise: Any) -> bool:
+def can_edit_enterprise(*, user: Actor, enterprise: Any) -> bool:
     """Master data of an enterprise (name, sub-region, qualifications...): its region's officials."""
     if roles.is_joint_office(user):
         return True
@@ -131,30 +132,30 @@ def can_edit_enterprise(*, user: Any, enterprise: Any) -> bool:
     return region_id is not None and region_id == enterprise.region_id
 
 
-def can_edit_profile(*, user: Any, enterprise: Any) -> bool:
+def can_edit_profile(*, user: Actor, enterprise: Any) -> bool:
     """Write the capability profile, offers and needs: the enterprise's own members."""
     member_enterprise_id = roles.member_enterprise_id(user)
     return member_enterprise_id is not None and member_enterprise_id == enterprise.pk
 
 
-def is_profile_reviewer(*, user: Any, enterprise: Any) -> bool:
+def is_profile_reviewer(*, user: Actor, enterprise: Any) -> bool:
     """Reviews the enterprise's profiles at all: officials of its region, or the joint office."""
     return can_edit_enterprise(user=user, enterprise=enterprise)
 
 
-def can_review_profile(*, user: Any, profile: Any) -> bool:
+def can_review_profile(*, user: Actor, profile: Any) -> bool:
     """Approve or return this profile now: a reviewer of the enterprise, and the version is submitted
     (what pages use to show the buttons; the service refuses a version no longer submitted with 400)."""
     return profile.status == "submitted" and is_profile_reviewer(user=user, enterprise=profile.enterprise)
 
 
-def can_propose_placement(*, user: Any, enterprise: Any) -> bool:
+def can_propose_placement(*, user: Actor, enterprise: Any) -> bool:
     """Put an enterprise on a node (status proposed): its own members or its region's officials."""
     return can_edit_profile(user=user, enterprise=enterprise) or can_edit_enterprise(user=user, enterprise=enterprise)
 
 
 def can_review_placement(
-    *, user: Any, placement: Any, on: dt.date | None = None, leader_region_id: int | None = None
+    *, user: Actor, placement: Any, on: dt.date | None = None, leader_region_id: int | None = None
 ) -> bool:
     """Confirm or reject a placement: officials of the enterprise's region, the chain's leader, the joint office.
     Other regions' officials go through a change proposal instead. List pages pass ``leader_region_id``
@@ -167,21 +168,21 @@ def can_review_placement(
 # --- bottlenecks, challenges and projects -------------------------------------------------------
 
 
-def can_edit_bottleneck(*, user: Any, bottleneck: Any, on: dt.date | None = None) -> bool:
+def can_edit_bottleneck(*, user: Actor, bottleneck: Any, on: dt.date | None = None) -> bool:
     """Edit and publish a chain's bottlenecks (and the challenges on them): the leading region, the joint office."""
     return can_edit_chain_map(user=user, chain_id=bottleneck.chain_id, on=on)
 
 
-def can_create_bottleneck(*, user: Any, chain_id: int, on: dt.date | None = None) -> bool:
+def can_create_bottleneck(*, user: Actor, chain_id: int, on: dt.date | None = None) -> bool:
     return can_edit_chain_map(user=user, chain_id=chain_id, on=on)
 
 
-def can_apply_to_challenge(*, user: Any, challenge: Any) -> bool:
+def can_apply_to_challenge(*, user: Actor, challenge: Any) -> bool:
     """Enterprises apply to open challenges (揭榜 / 赛马)."""
     return roles.member_enterprise_id(user) is not None and challenge.status == "published"
 
 
-def can_edit_project(*, user: Any, project: Any) -> bool:
+def can_edit_project(*, user: Actor, project: Any) -> bool:
     """Joint projects and their milestones: the joint office and officials of a participating region."""
     if roles.is_joint_office(user):
         return True
@@ -192,26 +193,26 @@ def can_edit_project(*, user: Any, project: Any) -> bool:
 # --- matching rounds and reports ----------------------------------------------------------------
 
 
-def can_run_round(*, user: Any) -> bool:
+def can_run_round(*, user: Actor) -> bool:
     """Create, match and move a round through its lifecycle, build its report: officials."""
     return roles.is_official(user)
 
 
-def can_view_reports(*, user: Any) -> bool:
+def can_view_reports(*, user: Actor) -> bool:
     """Rounds, matches and report archive: officials and report subscribers."""
     return roles.is_official(user) or roles.role_of(user) == roles.SUBSCRIBER
 
 
-def can_record_outcome(*, user: Any, match: Any) -> bool:
+def can_record_outcome(*, user: Actor, match: Any) -> bool:
     """Follow-up of a match (contacted, met, signed, no contact): officials."""
     return roles.is_official(user)
 
 
-def can_resend_delivery(*, user: Any, delivery: Any) -> bool:
+def can_resend_delivery(*, user: Actor, delivery: Any) -> bool:
     return roles.is_official(user)
 
 
-def can_manage_subscription(*, user: Any, subscription: Any) -> bool:
+def can_manage_subscription(*, user: Actor, subscription: Any) -> bool:
     """A user edits their own subscription; the joint office edits everyone's."""
     return roles.is_joint_office(user) or (user is not None and subscription.user_id == user.pk)
 
@@ -219,7 +220,7 @@ def can_manage_subscription(*, user: Any, subscription: Any) -> bool:
 # --- import / export ----------------------------------------------------------------------------
 
 
-def can_import(*, user: Any, kind: str, chain_id: int | None = None, on: dt.date | None = None) -> bool:
+def can_import(*, user: Actor, kind: str, chain_id: int | None = None, on: dt.date | None = None) -> bool:
     """Spreadsheet imports follow the rules of the rows they write.
 
     ``nodes`` / ``edges`` / ``bottlenecks`` of a chain: whoever may edit that chain's map. ``enterprises``
@@ -232,14 +233,14 @@ def can_import(*, user: Any, kind: str, chain_id: int | None = None, on: dt.date
     return False
 
 
-def can_export(*, user: Any) -> bool:
+def can_export(*, user: Actor) -> bool:
     return roles.is_official(user)
 
 
 # --- accounts -----------------------------------------------------------------------------------
 
 
-def can_change_user_active(*, user: Any, target: Any) -> bool:
+def can_change_user_active(*, user: Actor, target: User) -> bool:
     """Deactivate or reactivate an account: the joint office, never their own account, and a
     superuser's only when they are a superuser themselves."""
     if not can_manage_users(user=user) or target.pk == user.pk:
@@ -247,7 +248,7 @@ def can_change_user_active(*, user: Any, target: Any) -> bool:
     return bool(user.is_superuser or not target.is_superuser)
 
 
-def can_apply_import(*, user: Any, job: Any, on: dt.date | None = None) -> bool:
+def can_apply_import(*, user: Actor, job: Any, on: dt.date | None = None) -> bool:
     """Apply a checked import: its uploader only (history names them), while still allowed to import it."""
     if user is None or user.pk != job.uploader_id:
         return False
@@ -259,16 +260,16 @@ def can_apply_import(*, user: Any, job: Any, on: dt.date | None = None) -> bool:
 # all, so a user who may not answers 403 whatever the body (then the rules above decide per object).
 
 
-def can_create_chain_data(*, user: Any) -> bool:
+def can_create_chain_data(*, user: Actor) -> bool:
     """Nodes, edges, bottlenecks, change proposals: officials (of which chain: the rules above)."""
     return roles.is_official(user)
 
 
-def can_create_enterprise_data(*, user: Any) -> bool:
+def can_create_enterprise_data(*, user: Actor) -> bool:
     """Placements: an enterprise's members or officials."""
     return roles.is_official(user) or roles.member_enterprise_id(user) is not None
 
 
-def can_create_profile_data(*, user: Any) -> bool:
+def can_create_profile_data(*, user: Actor) -> bool:
     """Profile versions, offers, needs, challenge applications: an enterprise's own members."""
     return roles.member_enterprise_id(user) is not None

@@ -8,11 +8,10 @@ deleting the sessions and tokens also keeps a later reactivation from reviving t
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor, User, signed_in
 
 REASON_MAX_LENGTH = 500
 
@@ -34,12 +34,12 @@ def _clean_reason(reason: str) -> str:
     return reason
 
 
-def _target(*, user_id: int, by: Any) -> Any:
+def _target(*, user_id: int, by: Actor) -> User:
     if not permissions.can_manage_users(user=by):
         raise PermissionDenied(_("Only the joint office can activate or deactivate users."))
     try:
-        target = get_user_model().objects.select_for_update().get(pk=user_id)
-    except (get_user_model().DoesNotExist, TypeError, ValueError):
+        target = User.objects.select_for_update().get(pk=user_id)
+    except (User.DoesNotExist, TypeError, ValueError):
         raise ValidationError({"user_id": _("No such user.")}) from None
     if target.pk == by.pk:
         raise ValidationError({"user_id": _("You cannot change the status of your own account.")})
@@ -48,10 +48,10 @@ def _target(*, user_id: int, by: Any) -> Any:
     return target
 
 
-def _log(*, by: Any, target: Any, message: str) -> None:
+def _log(*, by: Actor, target: User, message: str) -> None:
     """Recorded in the admin log, where the user's change history shows who, when and why."""
     LogEntry.objects.create(
-        user_id=by.pk,
+        user_id=signed_in(by).pk,
         content_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
         object_id=str(target.pk),
         object_repr=str(target)[:200],
@@ -95,7 +95,7 @@ def user_credentials_revoke(*, user_id: int) -> int:
 
 
 @transaction.atomic
-def user_deactivate(*, user_id: int, by: Any, reason: str) -> int:
+def user_deactivate(*, user_id: int, by: Actor, reason: str) -> int:
     """Deactivate a user, end all their sessions and revoke their API tokens. Returns the number of
     sessions ended. The joint office only; never oneself."""
     reason = _clean_reason(reason)
@@ -109,7 +109,7 @@ def user_deactivate(*, user_id: int, by: Any, reason: str) -> int:
 
 
 @transaction.atomic
-def user_activate(*, user_id: int, by: Any, reason: str) -> Any:
+def user_activate(*, user_id: int, by: Actor, reason: str) -> User:
     """Let a deactivated user log in again. The joint office only."""
     reason = _clean_reason(reason)
     target = _target(user_id=user_id, by=by)

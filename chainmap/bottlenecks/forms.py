@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.bottlenecks.selectors import AssessmentRow
+from chainmap.core.actors import Actor
 from chainmap.core.forms import RegionChoiceField
 from chainmap.core.widgets import IsoDateInput
 from chainmap.maps.forms import ChainChoiceField, ReasonField
@@ -36,7 +37,7 @@ class BottleneckFilterForm(forms.Form):
     mechanism = forms.ChoiceField(label=_("Mechanism"), choices=[("", _("All")), *Mechanism.choices], required=False)
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("All")), *BottleneckStatus.choices], required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(ChainChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user)
         self.fields["q"].widget.attrs.update({"type": "search", "placeholder": _("e.g. KD-012 or 质子交换膜")})

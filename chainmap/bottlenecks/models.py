@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 
 class BottleneckQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> BottleneckQuerySet:
+    def visible_to(self, user: Actor) -> BottleneckQuerySet:
         """Officials see all; others see bottlenecks once published (collected ones are internal)."""
         if roles.is_official(user):
             return self

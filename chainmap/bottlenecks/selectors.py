@@ -10,13 +10,14 @@ from django.db.models import Count, Q, QuerySet
 
 from chainmap.accounts import permissions
 from chainmap.core import extensions
+from chainmap.core.actors import Actor
 from chainmap.maps import summaries
 from chainmap.maps.selectors.pages import BottleneckCoverage, bottleneck_coverage
 from chainmap.maps.services.assessments import assessable_region_ids
 from chainmap.models import Bottleneck, BottleneckStatus, Node, NodeAssessment, Region
 
 
-def bottleneck_queryset(*, user: Any) -> QuerySet[Bottleneck]:
+def bottleneck_queryset(*, user: Actor) -> QuerySet[Bottleneck]:
     """The bottlenecks the user may see, with what every page shows of them."""
     return Bottleneck.objects.visible_to(user).select_related("chain", "raised_by")
 
@@ -41,7 +42,7 @@ class Board:
 
 def bottleneck_board(
     *,
-    user: Any,
+    user: Actor,
     chain: Any = None,
     raised_by: Any = None,
     severity: int | None = None,
@@ -87,7 +88,7 @@ class BottleneckPage:
     can_view_history: bool
 
 
-def bottleneck_page(*, user: Any, bottleneck: Bottleneck) -> BottleneckPage:
+def bottleneck_page(*, user: Actor, bottleneck: Bottleneck) -> BottleneckPage:
     nodes = list(bottleneck.nodes.visible_to(user).order_by("position", "code"))
     return BottleneckPage(
         nodes=nodes,
@@ -112,7 +113,7 @@ class AssessmentRow:
         return self.assessment.level if self.assessment is not None else ""
 
 
-def assessment_rows(*, user: Any, node: Node) -> list[AssessmentRow]:
+def assessment_rows(*, user: Actor, node: Node) -> list[AssessmentRow]:
     """Each region with its assessment at the node and whether the user may set it: two queries,
     three with the leadership calendar."""
     regions = list(Region.objects.all())

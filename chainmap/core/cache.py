@@ -17,6 +17,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from chainmap.core.actors import Actor
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
@@ -109,19 +111,19 @@ def bump_site_now() -> None:
         logger.exception("could not move the site's write version")
 
 
-def viewer_key(user: Any) -> str:
+def viewer_key(user: Actor) -> str:
     """Who looks, for entries that differ per viewer: the user (anonymous viewers alike)."""
     return f"user-{user.pk}" if getattr(user, "is_authenticated", False) else "anonymous"
 
 
-def viewer_cache_key(name: str, *, user: Any, parts: Iterable[object] = ()) -> str:
+def viewer_cache_key(name: str, *, user: Actor, parts: Iterable[object] = ()) -> str:
     """The key of ``name`` for this viewer under the site's write version and today's date."""
     today = timezone.localdate().isoformat()
     detail = hashlib.sha256(repr([str(part) for part in parts]).encode()).hexdigest()[:32]
     return f"{_PREFIX}:viewer:{name}:{site_version()}:{today}:{viewer_key(user)}:{detail}"
 
 
-def per_viewer(name: str, *, user: Any, compute: Callable[[], T], parts: Iterable[object] = ()) -> T:
+def per_viewer(name: str, *, user: Actor, compute: Callable[[], T], parts: Iterable[object] = ()) -> T:
     """``compute()`` for this viewer, kept under the site's write version and today's date."""
     key = viewer_cache_key(name, user=user, parts=parts)
     found = cache.get(key)

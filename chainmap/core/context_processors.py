@@ -4,11 +4,12 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from chainmap.core import roles
+from chainmap.core.actors import actor_of
 
 
 def chainmap(request: HttpRequest) -> dict[str, Any]:
     """Role flags and demo mode for the base layout."""
-    user = getattr(request, "user", None)
+    user = actor_of(request)
     return {
         "DEMO_MODE": settings.DEMO_MODE,
         "user_role": roles.role_of(user),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.widgets import IsoDateInput
 from chainmap.diagrams import services as diagrams
 from chainmap.diagrams.services.render import CONTENT_TYPES
@@ -32,7 +33,7 @@ FIELDS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot_source"}
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def _clusters_visible_to(user: Any) -> QuerySet[Cluster]:
+def _clusters_visible_to(user: Actor) -> QuerySet[Cluster]:
     # Clusters are as public as chains: every user with a role sees them.
     return Cluster.objects.all() if roles.role_of(user) is not None else Cluster.objects.none()
 

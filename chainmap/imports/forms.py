@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.core.actors import Actor
 from chainmap.models import Chain, ImportKind
 
 
@@ -23,7 +24,7 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(label=_("File (XLSX or CSV)"))
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user).order_by(
             "position", "code"
@@ -45,6 +46,6 @@ class ExportForm(forms.Form):
 
     chain = forms.ModelChoiceField(queryset=Chain.objects.none(), required=False, to_field_name="slug")
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user)

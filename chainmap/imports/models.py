@@ -1,8 +1,12 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 
@@ -26,6 +30,12 @@ class ImportStatus(models.TextChoices):
 class ImportFormat(models.TextChoices):
     XLSX = "xlsx", "XLSX"
     CSV = "csv", "CSV"
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> ImportJobQuerySet:
+        """An uploader sees their own jobs; the joint office sees everyone's."""
+        return self if roles.is_joint_office(user) else self.filter(uploader_id=user.pk)
 
 
 class ImportJob(TimeStampedModel):
@@ -65,6 +75,8 @@ class ImportJob(TimeStampedModel):
     preview = models.JSONField(_("preview"), default=dict, blank=True)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,22 +11,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chainmap.accounts import permissions
-from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.imports.forms import ExportForm, ImportUploadForm
+from chainmap.imports.models import ImportJobQuerySet
 from chainmap.imports.services import exports, imports
 from chainmap.models import ImportJob, ImportKind
 
 RECENT_JOBS = 30
 
 
-def _may_use(user: Any) -> bool:
+def _may_use(user: Actor) -> bool:
     return permissions.can_export(user=user) or permissions.can_import(user=user, kind=ImportKind.ENTERPRISES)
 
 
-def _jobs_visible_to(user: Any) -> Any:
-    """An uploader sees their own jobs; the joint office sees everyone's."""
-    jobs = ImportJob.objects.select_related("uploader", "chain").defer("content", "preview", "errors")
-    return jobs if roles.is_joint_office(user) else jobs.filter(uploader=user)
+def _jobs_visible_to(user: Actor) -> ImportJobQuerySet:
+    return ImportJob.objects.visible_to(user).select_related("uploader", "chain").defer("content", "preview", "errors")
 
 
 def _download(file: exports.ExportFile) -> HttpResponse:

@@ -12,11 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 
 class TermQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> TermQuerySet:
+    def visible_to(self, user: Actor) -> TermQuerySet:
         return self if roles.role_of(user) is not None else self.none()
 
     def covering(self, day: date) -> TermQuerySet:

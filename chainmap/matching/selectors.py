@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor
 from chainmap.matching.services.rounds import (
     JOB_BUILDING,
     JOB_DONE,
@@ -57,7 +58,7 @@ MET = (Outcome.MET, Outcome.SIGNED)
 CONVERSION_ROUNDS = 6
 
 
-def rounds_visible_to(user: Any) -> QuerySet[MatchingRound]:
+def rounds_visible_to(user: Actor) -> QuerySet[MatchingRound]:
     if not permissions.can_view_reports(user=user):
         return MatchingRound.objects.none()
     return MatchingRound.objects.select_related("chain", "cluster")
@@ -82,7 +83,7 @@ def rate(part: int, whole: int) -> float | None:
 
 
 def round_list(
-    *, user: Any, kind: str | None = None, year: int | None = None, status: str | None = None
+    *, user: Actor, kind: str | None = None, year: int | None = None, status: str | None = None
 ) -> QuerySet[MatchingRound]:
     """Visible rounds, newest period first, each with ``match_count``, ``contacted_count``,
     ``met_count`` and ``signed_count``: one query (plus the paginator's count)."""
@@ -161,7 +162,7 @@ def round_has_outcomes(*, round_: MatchingRound) -> bool:
 
 def round_page(
     *,
-    user: Any,
+    user: Actor,
     round_: MatchingRound,
     region: str | None = None,
     target: str | None = None,
@@ -231,7 +232,7 @@ def round_page(
     )
 
 
-def match_row(*, user: Any, match_id: int) -> Match | None:
+def match_row(*, user: Actor, match_id: int) -> Match | None:
     """One visible match, ready for its table row (after an outcome is recorded): one query."""
     match = (
         Match.objects.filter(pk=match_id, round__in=rounds_visible_to(user))
@@ -460,7 +461,7 @@ def _funnel_of(row: dict[str, Any]) -> Funnel:
     )
 
 
-def conversion_summary(*, user: Any, today: dt.date) -> ConversionSummary | None:
+def conversion_summary(*, user: Actor, today: dt.date) -> ConversionSummary | None:
     """Follow-up of the last six matched rounds (period up to today): per round, and per region pair
     (candidate enterprise's region → the region of the bottleneck (raised by) or need (the needing
     enterprise)) over those rounds. None for users who may not view rounds. Three queries."""

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.exceptions import validation_message
 from chainmap.matching import selectors as selectors_rounds
 from chainmap.matching.forms import (
@@ -153,7 +154,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
     return render(request, "chainmap/matching/rounds/round_new.html", context, status=400)
 
 
-def _lifecycle(*, user: object, round_: MatchingRound, has_outcomes: bool) -> dict[str, bool]:
+def _lifecycle(*, user: Actor, round_: MatchingRound, has_outcomes: bool) -> dict[str, bool]:
     """Which lifecycle buttons the page shows: only those the user may use in the round's status."""
     may = permissions.can_run_round(user=user)
     status = round_.status

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from chainmap.core.actors import actor_of
+
 register = template.Library()
 
 
@@ -15,4 +17,4 @@ def edit_mode(context: Any, chain: Any) -> str | None:
     from chainmap.maps.views.edit import edit_mode as mode_for
 
     request = context.get("request")
-    return mode_for(user=getattr(request, "user", None), chain_id=chain.pk)
+    return mode_for(user=actor_of(request), chain_id=chain.pk)

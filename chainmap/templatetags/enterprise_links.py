@@ -15,11 +15,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 
 register = template.Library()
 
 
-def may_view_enterprise(*, user: Any, enterprise: Any) -> bool:
+def may_view_enterprise(*, user: Actor, enterprise: Any) -> bool:
     """True when ``enterprise`` is in ``Enterprise.objects.visible_to(user)``, without a query."""
     if roles.is_official(user):
         return True

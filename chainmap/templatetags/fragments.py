@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 from chainmap.core import cache as summaries
+from chainmap.core.actors import actor_of
 
 register = template.Library()
 
@@ -33,7 +34,7 @@ class ViewerCacheNode(template.Node):
 
     def render(self, context: Context) -> SafeString:
         request = context.get("request")
-        user = getattr(request, "user", None)
+        user = actor_of(request)
         name = str(self.name.resolve(context))
         parts = [translation.get_language(), *(part.resolve(context) for part in self.parts)]
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import actor_of
 
 register = template.Library()
 
@@ -15,5 +16,4 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def may_view_history(context: dict[str, Any]) -> bool:
     request = context.get("request")
-    user = getattr(request, "user", None) if request is not None else context.get("user")
-    return permissions.can_view_history(user=user)
+    return permissions.can_view_history(user=actor_of(request if request is not None else context.get("user")))

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import actor_of
 
 register = template.Library()
 
@@ -14,4 +15,4 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def may_export(context: Any) -> bool:
     request = context.get("request")
-    return permissions.can_export(user=getattr(request, "user", None))
+    return permissions.can_export(user=actor_of(request))

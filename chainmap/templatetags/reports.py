@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import actor_of
 from chainmap.models import Delivery, Report
 from chainmap.reports.services.deliveries import delivery_can_be_resent, delivery_is_stalled
 
@@ -18,7 +19,7 @@ register = template.Library()
 @register.inclusion_tag("chainmap/reports/_section.html", takes_context=True)
 def report_section(context: template.Context, matching_round: Any) -> dict[str, Any]:
     request = context.get("request")
-    user = getattr(request, "user", None)
+    user = actor_of(request)
     report = Report.objects.filter(round_id=matching_round.pk).defer("snapshot", "html").first()
     rows = []
     if report is not None:

@@ -13,33 +13,34 @@ from typing import Any
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 
 EDITABLE_STATUSES = ("draft", "published")
 OPEN_APPLICATION_STATUSES = ("submitted", "shortlisted", "funded")
 
 
-def can_create_challenge(*, user: Any, bottleneck: Any, on: dt.date | None = None) -> bool:
+def can_create_challenge(*, user: Actor, bottleneck: Any, on: dt.date | None = None) -> bool:
     """Put a challenge on a bottleneck: whoever may edit the bottleneck."""
     return permissions.can_edit_bottleneck(user=user, bottleneck=bottleneck, on=on)
 
 
-def can_manage_challenge(*, user: Any, challenge: Any, on: dt.date | None = None) -> bool:
+def can_manage_challenge(*, user: Actor, challenge: Any, on: dt.date | None = None) -> bool:
     """Edit, publish, start the review, decide, award and close: the chain's leader or the joint office."""
     return permissions.can_edit_bottleneck(user=user, bottleneck=challenge.bottleneck, on=on)
 
 
-def can_edit_challenge(*, user: Any, challenge: Any, on: dt.date | None = None) -> bool:
+def can_edit_challenge(*, user: Actor, challenge: Any, on: dt.date | None = None) -> bool:
     """Change the text, budget, deadline and phases: only while a draft or published."""
     return challenge.status in EDITABLE_STATUSES and can_manage_challenge(user=user, challenge=challenge, on=on)
 
 
-def can_apply(*, user: Any, challenge: Any) -> bool:
+def can_apply(*, user: Actor, challenge: Any) -> bool:
     """An enterprise member applies for their own enterprise to a published challenge (the service checks
     the deadline and that the enterprise has not applied yet)."""
     return permissions.can_apply_to_challenge(user=user, challenge=challenge)
 
 
-def can_withdraw_application(*, user: Any, application: Any) -> bool:
+def can_withdraw_application(*, user: Actor, application: Any) -> bool:
     """The applicant's own members, while the application is still in the race."""
     enterprise_id = roles.member_enterprise_id(user)
     return (
@@ -50,7 +51,7 @@ def can_withdraw_application(*, user: Any, application: Any) -> bool:
     )
 
 
-def can_score_application(*, user: Any, application: Any, on: dt.date | None = None) -> bool:
+def can_score_application(*, user: Actor, application: Any, on: dt.date | None = None) -> bool:
     """The review panel: officials who may manage the challenge, while it is under review. An applicant's
     own member never scores (they are not officials, but the rule says it where it matters)."""
     if roles.member_enterprise_id(user) == application.enterprise_id:
@@ -60,11 +61,11 @@ def can_score_application(*, user: Any, application: Any, on: dt.date | None = N
     )
 
 
-def can_create_challenges(*, user: Any) -> bool:
+def can_create_challenges(*, user: Actor) -> bool:
     """Before the body names the bottleneck: officials (which bottleneck: ``can_create_challenge``)."""
     return permissions.can_create_chain_data(user=user)
 
 
-def can_submit_applications(*, user: Any) -> bool:
+def can_submit_applications(*, user: Actor) -> bool:
     """Before the body names the challenge: an enterprise's members (which one: ``can_apply``)."""
     return permissions.can_create_profile_data(user=user)

@@ -14,11 +14,12 @@ from typing import Any
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from projects import models as pm
 from projects.challenges import permissions
 
 
-def visible_challenges(user: Any) -> QuerySet[pm.Challenge]:
+def visible_challenges(user: Actor) -> QuerySet[pm.Challenge]:
     """Officials see drafts too; every other role sees published (and later) challenges."""
     challenges = pm.Challenge.objects.all()
     if roles.is_official(user):
@@ -28,7 +29,7 @@ def visible_challenges(user: Any) -> QuerySet[pm.Challenge]:
     return challenges.none()
 
 
-def visible_applications(user: Any) -> QuerySet[pm.Application]:
+def visible_applications(user: Actor) -> QuerySet[pm.Application]:
     """Officials see every application; an enterprise member its own enterprise's."""
     applications = pm.Application.objects.all()
     if roles.is_official(user):
@@ -40,7 +41,7 @@ def visible_applications(user: Any) -> QuerySet[pm.Application]:
 
 
 def challenge_list(
-    *, user: Any, chain: str | None = None, mechanism: str | None = None, status: str | None = None
+    *, user: Actor, chain: str | None = None, mechanism: str | None = None, status: str | None = None
 ) -> QuerySet[pm.Challenge]:
     """The challenges list page: filtered, with the bottleneck and chain in the same query and the number of
     applications the user may see counted in it."""
@@ -57,7 +58,7 @@ def challenge_list(
     ).order_by("-published_on", "code")
 
 
-def challenge_queryset(*, user: Any) -> QuerySet[pm.Challenge]:
+def challenge_queryset(*, user: Actor) -> QuerySet[pm.Challenge]:
     return visible_challenges(user).select_related("bottleneck", "bottleneck__chain", "published_by")
 
 
@@ -134,7 +135,7 @@ class ChallengePage:
     own_application: pm.Application | None
 
 
-def challenge_page(*, user: Any, challenge: pm.Challenge) -> ChallengePage:
+def challenge_page(*, user: Actor, challenge: pm.Challenge) -> ChallengePage:
     """The challenge page: phases, the applications the user may see (with the review summary for
     officials) and which actions they may take. A fixed number of queries whatever the rows."""
     phases = list(challenge.phases.all())
@@ -190,7 +191,7 @@ def challenge_page(*, user: Any, challenge: pm.Challenge) -> ChallengePage:
     )
 
 
-def application_queryset(*, user: Any) -> QuerySet[pm.Application]:
+def application_queryset(*, user: Actor) -> QuerySet[pm.Application]:
     return (
         visible_applications(user)
         .select_related("challenge", "challenge__bottleneck", "enterprise")

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from chainmap.accounts import permissions as chain_permissions
 from chainmap.bottlenecks.models import BottleneckStatus
 from chainmap.core import roles
+from chainmap.core.actors import Actor, signed_in
 from chainmap.core.versions import version_check
 from chainmap.maps.services import mapedit
 from chainmap.models import Bottleneck, Enterprise
@@ -76,7 +77,7 @@ def _lock_application(application_id: int) -> Application:
     return application
 
 
-def _require_manager(user: Any, challenge: Challenge) -> None:
+def _require_manager(user: Actor, challenge: Challenge) -> None:
     if not permissions.can_manage_challenge(user=user, challenge=challenge):
         raise PermissionDenied(_("Only the chain's leading region or the joint office may run its challenges."))
 
@@ -183,7 +184,7 @@ def _save(obj: Any) -> None:
 @transaction.atomic
 def challenge_create(
     *,
-    user: Any,
+    user: Actor,
     bottleneck_id: int,
     code: str,
     mechanism: str,
@@ -228,7 +229,7 @@ def challenge_create(
 def challenge_update(
     *,
     challenge_id: int,
-    user: Any,
+    user: Actor,
     changes: dict[str, Any],
     today: dt.date | None = None,
     expected_version: int | None = None,
@@ -274,7 +275,7 @@ def challenge_update(
 
 
 @transaction.atomic
-def challenge_publish(*, challenge_id: int, user: Any, today: dt.date | None = None) -> Challenge:
+def challenge_publish(*, challenge_id: int, user: Actor, today: dt.date | None = None) -> Challenge:
     """Open the call: published today (Asia/Shanghai) by the user; the deadline must not have passed."""
     challenge = _lock_challenge(challenge_id)
     _require_manager(user, challenge)
@@ -289,13 +290,13 @@ def challenge_publish(*, challenge_id: int, user: Any, today: dt.date | None = N
         raise ValidationError({"bottleneck": _("This bottleneck is already broken through.")})
     challenge.status = ChallengeStatus.PUBLISHED
     challenge.published_on = day
-    challenge.published_by = user
+    challenge.published_by = signed_in(user)
     _save(challenge)
     return challenge
 
 
 @transaction.atomic
-def challenge_start_review(*, challenge_id: int, user: Any) -> Challenge:
+def challenge_start_review(*, challenge_id: int, user: Actor) -> Challenge:
     """Close the applications and start the review (by hand, before or after the deadline)."""
     challenge = _lock_challenge(challenge_id)
     _require_manager(user, challenge)
@@ -306,7 +307,7 @@ def challenge_start_review(*, challenge_id: int, user: Any) -> Challenge:
 
 
 @transaction.atomic
-def challenge_award(*, challenge_id: int, user: Any, winner_ids: list[int] | None = None) -> Challenge:
+def challenge_award(*, challenge_id: int, user: Actor, winner_ids: list[int] | None = None) -> Challenge:
     """Award the challenge. 揭榜挂帅: exactly one winner among the applications still in the race.
     赛马制: the chosen funded teams, or (``winner_ids`` None) every funded team still racing. The winners
     are marked won, the other applications in the race rejected; the bottleneck, if still published, is
@@ -356,7 +357,7 @@ def challenge_award(*, challenge_id: int, user: Any, winner_ids: list[int] | Non
 
 
 @transaction.atomic
-def challenge_close(*, challenge_id: int, user: Any) -> Challenge:
+def challenge_close(*, challenge_id: int, user: Actor) -> Challenge:
     """Close an awarded challenge, or call off a published / reviewing one (its open applications are
     rejected)."""
     challenge = _lock_challenge(challenge_id)
@@ -376,7 +377,7 @@ def challenge_close(*, challenge_id: int, user: Any) -> Challenge:
 
 @transaction.atomic
 def phase_save(
-    *, challenge_id: int, user: Any, name: str, gate_on: dt.date, position: int | None = None
+    *, challenge_id: int, user: Actor, name: str, gate_on: dt.date, position: int | None = None
 ) -> ChallengePhase:
     """Add a gate to a race (``position`` None: after the last) or change the gate at ``position``.
     Gates stay in date order."""
@@ -417,7 +418,7 @@ def phase_save(
 def application_submit(
     *,
     challenge_id: int,
-    user: Any,
+    user: Actor,
     team_lead: str,
     proposal: str,
     consortium_ids: Iterable[int] = (),
@@ -450,7 +451,7 @@ def application_submit(
         enterprise_id=enterprise_id,
         team_lead=_text(team_lead, field="team_lead", max_length=100),
         proposal=_text(proposal, field="proposal", max_length=8000),
-        submitted_by=user,
+        submitted_by=signed_in(user),
     )
     _save(application)
     application.consortium.set(partners)
@@ -458,7 +459,7 @@ def application_submit(
 
 
 @transaction.atomic
-def application_withdraw(*, application_id: int, user: Any) -> Application:
+def application_withdraw(*, application_id: int, user: Actor) -> Application:
     """The applicant's own members withdraw it while it is still in the race (before the award)."""
     application = _lock_application(application_id)
     if roles.member_enterprise_id(user) != application.enterprise_id:
@@ -481,7 +482,7 @@ def _score(value: Any, field: str) -> Decimal:
 
 
 @transaction.atomic
-def application_score(*, application_id: int, reviewer: Any, scores: list[dict[str, Any]]) -> list[ReviewScore]:
+def application_score(*, application_id: int, reviewer: Actor, scores: list[dict[str, Any]]) -> list[ReviewScore]:
     """Record the reviewer's scores (``{criterion, score, comment}``, 0–100): one per criterion, a new score
     replacing the reviewer's previous one. Never by a member of the applicant or of its consortium."""
     application = _lock_application(application_id)
@@ -520,7 +521,7 @@ def application_score(*, application_id: int, reviewer: Any, scores: list[dict[s
 
 @transaction.atomic
 def application_decide(
-    *, application_id: int, user: Any, decision: str, phase_position: int | None = None
+    *, application_id: int, user: Actor, decision: str, phase_position: int | None = None
 ) -> Application:
     """A panel decision during the review:
 

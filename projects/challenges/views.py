@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from chainmap.accounts.permissions import leading_region_ids
 from chainmap.bottlenecks.models import BottleneckStatus
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.exceptions import validation_message
 from chainmap.maps.forms import apply_service_errors
 from chainmap.models import Bottleneck
@@ -71,7 +72,7 @@ def _detail_url(challenge: pm.Challenge) -> str:
     return reverse("projects:challenge_detail", args=[challenge.code])
 
 
-def _creatable_bottlenecks(user: Any) -> QuerySet[Bottleneck]:
+def _creatable_bottlenecks(user: Actor) -> QuerySet[Bottleneck]:
     """Bottlenecks the user may put a challenge on: not yet broken through, on chains they may edit."""
     bottlenecks = Bottleneck.objects.visible_to(user).exclude(
         status__in=[BottleneckStatus.BREAKTHROUGH, BottleneckStatus.ACCEPTED]

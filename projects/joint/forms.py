@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.core.actors import Actor
 from chainmap.core.widgets import IsoDateInput
 from chainmap.enterprises.forms.enterprises import CreditCodeField
 from chainmap.models import Bottleneck, Chain, Enterprise, Region
@@ -75,7 +76,7 @@ class ProjectForm(forms.Form):
     starts_on = forms.DateField(label=_("Starts on"), widget=IsoDateInput())
     ends_on = forms.DateField(label=_("Ends on"), widget=IsoDateInput())
 
-    def __init__(self, *args: Any, user: Any, creating: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["bottlenecks"].queryset = Bottleneck.objects.visible_to(user).order_by("code")  # type: ignore[attr-defined]
         if not creating:

@@ -16,7 +16,6 @@ were stopped and no longer says anything about the batch or the bottleneck.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import (
     Avg,
@@ -33,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from projects.joint.models import Batch, JointProject, Milestone, Participant, ProjectStatus
 
 
@@ -45,18 +45,18 @@ def _weighted_progress() -> Coalesce:
     return Coalesce(Subquery(ratio, output_field=FloatField()), Value(0.0), output_field=FloatField())
 
 
-def projects_visible_to(user: Any) -> QuerySet[JointProject]:
+def projects_visible_to(user: Actor) -> QuerySet[JointProject]:
     """Every user with a role sees every project; anyone else none."""
     projects = JointProject.objects.all()
     return projects if roles.role_of(user) is not None else projects.none()
 
 
-def batches_visible_to(user: Any) -> QuerySet[Batch]:
+def batches_visible_to(user: Actor) -> QuerySet[Batch]:
     batches = Batch.objects.all()
     return batches if roles.role_of(user) is not None else batches.none()
 
 
-def milestones_visible_to(user: Any) -> QuerySet[Milestone]:
+def milestones_visible_to(user: Actor) -> QuerySet[Milestone]:
     milestones = Milestone.objects.all()
     return milestones if roles.role_of(user) is not None else milestones.none()
 
@@ -108,7 +108,7 @@ class BatchGroup:
 
 def project_list(
     *,
-    user: Any,
+    user: Actor,
     batch: Batch | None = None,
     chain_id: int | None = None,
     region_id: int | None = None,
@@ -149,7 +149,7 @@ def project_groups(*, projects: QuerySet[JointProject], batches: QuerySet[Batch]
     return sorted(groups.values(), key=lambda group: group.batch.number)
 
 
-def project_page(*, user: Any, code: str) -> JointProject | None:
+def project_page(*, user: Actor, code: str) -> JointProject | None:
     """One visible project with its progress, participants, bottlenecks (and their chains) and milestones."""
     return (
         with_progress(projects_visible_to(user))

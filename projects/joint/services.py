@@ -26,6 +26,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor
 from chainmap.core.versions import version_check
 from chainmap.models import Bottleneck, Chain, Enterprise, Region
 from projects.joint import permissions as rules
@@ -167,7 +168,7 @@ def _batch_values(values: dict[str, Any], *, batch_id: int | None) -> dict[str, 
 
 @transaction.atomic
 def batch_create(
-    *, user: Any, number: int, name: str, launched_on: dt.date | None = None, description: str = ""
+    *, user: Actor, number: int, name: str, launched_on: dt.date | None = None, description: str = ""
 ) -> Batch:
     """Launch a batch (第N批): the joint office."""
     _require(rules.can_manage_batches(user=user), _("Only the joint office launches batches."))
@@ -176,7 +177,7 @@ def batch_create(
 
 
 @transaction.atomic
-def batch_update(*, user: Any, batch_id: int, changes: dict[str, Any]) -> Batch:
+def batch_update(*, user: Actor, batch_id: int, changes: dict[str, Any]) -> Batch:
     _require(rules.can_manage_batches(user=user), _("Only the joint office edits batches."))
     batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
     if batch is None:
@@ -342,7 +343,7 @@ def _lead_unit(participants: Iterable[Participant]) -> str:
 @transaction.atomic
 def project_create(
     *,
-    user: Any,
+    user: Actor,
     batch_id: int,
     code: str,
     title: str,
@@ -389,7 +390,7 @@ def project_create(
 
 @transaction.atomic
 def project_update(
-    *, user: Any, project_id: int, changes: dict[str, Any], expected_version: int | None = None
+    *, user: Actor, project_id: int, changes: dict[str, Any], expected_version: int | None = None
 ) -> JointProject:
     """Change a project's fields; ``bottleneck_ids`` and ``participants`` replace the whole set. A stale
     ``expected_version`` raises ConflictError and writes nothing."""
@@ -441,7 +442,9 @@ def project_update(
 
 
 @transaction.atomic
-def project_set_status(*, user: Any, project_id: int, status: str, accepted_on: dt.date | None = None) -> JointProject:
+def project_set_status(
+    *, user: Actor, project_id: int, status: str, accepted_on: dt.date | None = None
+) -> JointProject:
     """Move a project to its next status. Only legal transitions; ``accepted`` needs ``accepted_on``
     (not in the future, not before the start) and every milestone at 100 %."""
     project = JointProject.objects.select_for_update().filter(pk=project_id).first()
@@ -481,7 +484,7 @@ def project_set_status(*, user: Any, project_id: int, status: str, accepted_on: 
 # --- milestones ---------------------------------------------------------------------------------
 
 
-def _open_project(*, user: Any, project_id: int) -> JointProject:
+def _open_project(*, user: Actor, project_id: int) -> JointProject:
     project = JointProject.objects.select_for_update().filter(pk=project_id).first()
     if project is None:
         raise ValidationError({"project": _("This project does not exist.")})
@@ -500,7 +503,7 @@ def _milestone_changed(project: JointProject) -> None:
     project.save(update_fields=["version", "updated_at"])
 
 
-def _locked_milestone(*, user: Any, milestone_id: int, expected_version: int | None) -> Milestone:
+def _locked_milestone(*, user: Actor, milestone_id: int, expected_version: int | None) -> Milestone:
     """The milestone and its open project, locked project first (the order every project write takes)."""
     project_id = Milestone.objects.filter(pk=milestone_id).values_list("project_id", flat=True).first()
     if project_id is None:
@@ -553,7 +556,7 @@ def _complete(milestone: Milestone) -> None:
 @transaction.atomic
 def milestone_create(
     *,
-    user: Any,
+    user: Actor,
     project_id: int,
     title: str,
     due_on: dt.date,
@@ -581,7 +584,7 @@ def milestone_create(
 
 @transaction.atomic
 def milestone_update(
-    *, user: Any, milestone_id: int, changes: dict[str, Any], expected_version: int | None = None
+    *, user: Actor, milestone_id: int, changes: dict[str, Any], expected_version: int | None = None
 ) -> Milestone:
     """Change a milestone; a stale ``expected_version`` raises ConflictError and writes nothing."""
     milestone = _locked_milestone(user=user, milestone_id=milestone_id, expected_version=expected_version)
@@ -599,7 +602,7 @@ def milestone_update(
 
 
 @transaction.atomic
-def milestone_delete(*, user: Any, milestone_id: int, expected_version: int | None = None) -> None:
+def milestone_delete(*, user: Actor, milestone_id: int, expected_version: int | None = None) -> None:
     milestone = _locked_milestone(user=user, milestone_id=milestone_id, expected_version=expected_version)
     milestone.delete()
     _milestone_changed(milestone.project)

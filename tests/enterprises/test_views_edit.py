@@ -227,7 +227,8 @@ def test_the_page_form_and_the_api_serializer_produce_the_same_input(bj_enterpri
 def test_an_input_naming_no_field_of_the_write_is_refused_naming_it() -> None:
     with pytest.raises(ValidationError) as caught:
         services.EnterpriseInput.from_data({"name": "x", "credit_code": "9111", "colour": "red"})
-    assert set(caught.value.message_dict) == {"credit_code"}
+    assert set(caught.value.message_dict) == {"credit_code", "colour"}  # every one, in one answer
+    assert "cannot change" in caught.value.message_dict["credit_code"][0]
     with pytest.raises(ValidationError) as caught:
         services.EnterpriseInput.from_data({"colour": "red"})
     assert set(caught.value.message_dict) == {"colour"}

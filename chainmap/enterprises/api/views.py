@@ -87,7 +87,7 @@ class EnterpriseViewSet(
         data = serializer.validated_data
         code = data.get("credit_code")
         if code is not None and code.strip().upper() != enterprise.credit_code:
-            enterprises.EnterpriseInput.from_data({"credit_code": code})  # refused, naming the field
+            enterprises.EnterpriseInput.refuse_unknown(["credit_code"])  # a 400 naming credit_code
         enterprise = enterprises.enterprise_update(
             enterprise_id=enterprise.pk,
             user=request.user,

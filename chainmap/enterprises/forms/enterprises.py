@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.core.actors import Actor
 from chainmap.core.forms import RegionChoiceField, SubRegionChoiceField
 from chainmap.core.validators import normalize_credit_code, validate_credit_code
 from chainmap.enterprises.services.enterprises import EnterpriseInput
@@ -46,7 +47,7 @@ class EnterpriseFilterForm(forms.Form):
     size = forms.ChoiceField(label=_("Size"), choices=[("", _("All")), *Enterprise.Size.choices], required=False)
     q = forms.CharField(label=_("Name or credit code"), max_length=100, required=False, strip=True)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         cast(ChainChoiceField, self.fields["chain"]).queryset = Chain.objects.visible_to(user)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 from chainmap.core.validators import validate_credit_code
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class EnterpriseQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> EnterpriseQuerySet:
+    def visible_to(self, user: Actor) -> EnterpriseQuerySet:
         """Officials see every enterprise; an enterprise member only their own."""
         if roles.is_official(user):
             return self
@@ -53,7 +54,7 @@ def exists_placement(condition: Q) -> models.Exists:
 
 
 class PlacementQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> PlacementQuerySet:
+    def visible_to(self, user: Actor) -> PlacementQuerySet:
         if roles.is_official(user):
             return self
         enterprise_id = roles.member_enterprise_id(user)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 
 class ProfileQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> ProfileQuerySet:
+    def visible_to(self, user: Actor) -> ProfileQuerySet:
         """Joint office: all. Region officials: every version in their region, approved ones elsewhere.
         Enterprise members: their own enterprise's versions only."""
         if roles.is_joint_office(user):

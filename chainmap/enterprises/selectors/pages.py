@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from chainmap.core import cache, roles
+from chainmap.core.actors import Actor
 from chainmap.core.validators import normalize_credit_code
 from chainmap.models import (
     QUALIFICATIONS,
@@ -43,7 +44,7 @@ ENTERPRISE_LIST_COLUMNS: tuple[str, ...] = (
 
 def enterprise_list(
     *,
-    user: Any,
+    user: Actor,
     region: Region | None = None,
     subregion: Any | None = None,
     chain: Chain | None = None,
@@ -72,7 +73,7 @@ def enterprise_list(
     return enterprises.select_related("region", "subregion").only(*ENTERPRISE_LIST_COLUMNS).order_by("name", "pk")
 
 
-def enterprise_queryset(*, user: Any) -> QuerySet[Enterprise]:
+def enterprise_queryset(*, user: Actor) -> QuerySet[Enterprise]:
     return Enterprise.objects.visible_to(user).select_related("region", "subregion")
 
 
@@ -88,7 +89,7 @@ class EnterprisePage:
     pending: CapabilityProfile | None = None
 
 
-def enterprise_page(*, user: Any, enterprise: Enterprise) -> EnterprisePage:
+def enterprise_page(*, user: Actor, enterprise: Enterprise) -> EnterprisePage:
     """Placements, the approved capability profile with its offers and needs, and the pending
     version if the user may see it: four queries."""
     placements = list(
@@ -116,7 +117,7 @@ def enterprise_page(*, user: Any, enterprise: Enterprise) -> EnterprisePage:
     )
 
 
-def enterprise_rows_key(*, user: Any) -> str:
+def enterprise_rows_key(*, user: Actor) -> str:
     """What the cached enterprise rows depend on besides the query string: the enterprise data's
     version and who looks (officials see every row alike; anyone else only their own)."""
     viewer = roles.role_of(user) if roles.is_official(user) else f"user-{user.pk}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.models import (
     WORKING_STATUSES,
     CapabilityProfile,
@@ -44,7 +45,7 @@ class NodeOptions:
     ids: dict[str, int]
 
 
-def node_options(*, user: Any) -> NodeOptions:
+def node_options(*, user: Actor) -> NodeOptions:
     groups: dict[str, list[tuple[str, str]]] = {}
     ids: dict[str, int] = {}
     rows = (
@@ -95,7 +96,7 @@ class MyProfile:
     versions: list[CapabilityProfile]
 
 
-def my_profile(*, user: Any, enterprise: Enterprise) -> MyProfile:
+def my_profile(*, user: Actor, enterprise: Enterprise) -> MyProfile:
     """The enterprise's approved and working versions with their offers and needs, and the list of
     all its versions: three queries."""
     versions = list(
@@ -189,7 +190,7 @@ def profile_diff(*, old: Version | None, new: Version) -> ProfileDiff:
     )
 
 
-def profile_review_queryset(*, user: Any) -> QuerySet[CapabilityProfile]:
+def profile_review_queryset(*, user: Actor) -> QuerySet[CapabilityProfile]:
     """Submitted versions the user reviews: their region's (joint office: all), oldest first."""
     submitted = (
         CapabilityProfile.objects.visible_to(user)
@@ -213,7 +214,7 @@ class ReviewRow:
     can_review: bool
 
 
-def profile_review_rows(*, user: Any, profiles: Sequence[CapabilityProfile]) -> list[ReviewRow]:
+def profile_review_rows(*, user: Actor, profiles: Sequence[CapabilityProfile]) -> list[ReviewRow]:
     """Each submitted version with its diff against the enterprise's approved one: three queries."""
     approved = {
         p.enterprise_id: p
@@ -241,7 +242,7 @@ def profile_review_rows(*, user: Any, profiles: Sequence[CapabilityProfile]) -> 
 # --- placements ---------------------------------------------------------------------------------
 
 
-def placement_review_queryset(*, user: Any) -> QuerySet[Placement]:
+def placement_review_queryset(*, user: Actor) -> QuerySet[Placement]:
     """Proposed placements the user may confirm or reject: the joint office all; a region official
     those of their region's enterprises and those on the chains their region leads today."""
     proposed = (
@@ -259,7 +260,7 @@ def placement_review_queryset(*, user: Any) -> QuerySet[Placement]:
     return proposed.filter(Q(enterprise__region_id=region_id) | Q(node__chain_id__in=led))
 
 
-def reviewable_placement_ids(*, user: Any, placements: Iterable[Placement]) -> set[int]:
+def reviewable_placement_ids(*, user: Actor, placements: Iterable[Placement]) -> set[int]:
     """Which of these placements the user may confirm or reject: at most one query (today's leaders)."""
     placements = list(placements)
     # Only a region official's answer can depend on who leads a chain today.

@@ -11,36 +11,36 @@ by: it never changes here. Moving an enterprise to another region is the joint o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.exceptions import ConflictError
+from chainmap.core.history import save_with_reason
+from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.core.validators import normalize_credit_code, validate_credit_code
 from chainmap.maps.services.mapedit import change_summary, clean_reason
 from chainmap.models import Enterprise, Region, SubRegion
 
 
-class _Unset:
-    """A field the writer did not give (a partial update leaves it as it is)."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-
-
 @dataclass(frozen=True, kw_only=True)
-class EnterpriseInput:
+class EnterpriseInput(WriteInput):
     """One write of an enterprise's master data, in the service's names: what the edit page's form
     (``EnterpriseForm.to_input``) and the API's serializer (``EnterpriseWriteSerializer.to_input``)
-    both produce. A field left ``UNSET`` was not given and keeps its value."""
+    both produce. A field left ``UNSET`` was not given and keeps its value. ``credit_code`` never
+    changes here: it is refused, naming it."""
+
+    RELATIONS = {"region": "region_id", "subregion": "subregion_id"}
+    REFUSED = {
+        "credit_code": gettext_lazy("The credit code identifies the enterprise and cannot change; create a new one.")
+    }
 
     name: str = UNSET
     region_id: int = UNSET
@@ -59,34 +59,8 @@ class EnterpriseInput:
     contact_phone: str = UNSET
     contact_email: str = UNSET
 
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> EnterpriseInput:
-        """From parsed input: ``region`` / ``subregion`` (a model or an id) become ``*_id``; keys that
-        are no field of the write are refused, naming each (``credit_code`` never changes)."""
-        values = {key: value for key, value in data.items() if key not in ("region", "subregion")}
-        if "region" in data:
-            values["region_id"] = getattr(data["region"], "pk", data["region"])
-        if "subregion" in data:
-            values["subregion_id"] = getattr(data["subregion"], "pk", data["subregion"])
-        _refuse_unknown(values)
-        return cls(**values)
 
-    def given(self) -> dict[str, Any]:
-        """The fields the writer gave, by name."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNSET}
-
-
-ENTERPRISE_FIELDS = tuple(f.name for f in fields(EnterpriseInput))
-
-
-def _refuse_unknown(changes: dict[str, Any]) -> None:
-    if "credit_code" in changes:
-        raise ValidationError(
-            {"credit_code": _("The credit code identifies the enterprise and cannot change; create a new one.")}
-        )
-    unknown = sorted(set(changes) - set(ENTERPRISE_FIELDS))
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+ENTERPRISE_FIELDS = EnterpriseInput.field_names()
 
 
 def _region(region_id: Any) -> Region:
@@ -106,20 +80,19 @@ def _check_subregion(*, subregion_id: int | None, region_id: int) -> None:
         raise ValidationError({"subregion": _("Choose a sub-region of the enterprise's region.")})
 
 
-def _save(enterprise: Enterprise, *, user: Any, reason: str) -> None:
-    enterprise._history_user = user  # type: ignore[attr-defined]  # read by simple_history
-    enterprise._change_reason = reason  # type: ignore[attr-defined]
-    enterprise.full_clean(validate_unique=False)
-    try:
-        with transaction.atomic():
-            enterprise.save()
-    except IntegrityError as exc:  # a concurrent create of the same code
-        raise ValidationError({"credit_code": _("An enterprise with this credit code already exists.")}) from exc
+def _save(enterprise: Enterprise, *, user: Actor, reason: str) -> None:
+    save_with_reason(  # a clash: a concurrent create of the same code
+        enterprise,
+        user=user,
+        reason=reason,
+        validate_unique=False,
+        clash={"credit_code": _("An enterprise with this credit code already exists.")},
+    )
 
 
 @transaction.atomic
 def enterprise_create(
-    *, user: Any, reason: str, credit_code: str, data: EnterpriseInput | Mapping[str, Any]
+    *, user: Actor, reason: str, credit_code: str, data: EnterpriseInput | Mapping[str, Any]
 ) -> Enterprise:
     """A new enterprise of a region (``data`` gives its name and region at least): the joint office or
     that region's officials. A mapping is read as ``EnterpriseInput.from_data``."""
@@ -149,7 +122,7 @@ def enterprise_create(
 def enterprise_update(
     *,
     enterprise_id: int,
-    user: Any,
+    user: Actor,
     reason: str,
     expected_version: int | None,
     changes: EnterpriseInput | Mapping[str, Any],

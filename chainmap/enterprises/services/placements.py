@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor
 from chainmap.core.exceptions import ConflictError
+from chainmap.core.history import save_with_reason
 from chainmap.maps.services.mapedit import change_summary
 from chainmap.models import Enterprise, Node, Placement
 
@@ -44,14 +46,19 @@ def _text(field: str, value: Any, limit: int, *, required: bool) -> str:
     return value
 
 
-def _save(placement: Placement, *, user: Any, reason: str) -> None:
-    placement._change_reason = reason  # type: ignore[attr-defined]
-    placement._history_user = user  # type: ignore[attr-defined]
-    placement.save()
+def _save(placement: Placement, *, user: Actor, reason: str) -> None:
+    """Every field was checked by the caller; the unique (enterprise, node, role) row can still clash."""
+    save_with_reason(
+        placement,
+        user=user,
+        reason=reason,
+        validate=False,
+        clash={"node": _("This enterprise was placed on this node in this role at the same moment.")},
+    )
 
 
 @transaction.atomic
-def placement_propose(*, enterprise_id: int, node_id: int, role: str, evidence: str, user: Any) -> Placement:
+def placement_propose(*, enterprise_id: int, node_id: int, role: str, evidence: str, user: Actor) -> Placement:
     """Put an enterprise on a node with status proposed. A rejected placement on the same node and
     role is proposed again (with the new evidence); an open or confirmed one is refused."""
     enterprise = Enterprise.objects.filter(pk=enterprise_id).first()
@@ -95,7 +102,7 @@ def placement_propose(*, enterprise_id: int, node_id: int, role: str, evidence: 
 def placement_review(
     *,
     placement_id: int,
-    user: Any,
+    user: Actor,
     status: str,
     comment: str = "",
     expected_version: int | None = None,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor, signed_in
 from chainmap.core.exceptions import ConflictError
 from chainmap.core.versions import version_check
 from chainmap.matching.services import text
@@ -108,7 +109,7 @@ def _locked_profile(profile_id: int) -> CapabilityProfile:
     )
 
 
-def _editable_profile(*, profile_id: int, user: Any) -> CapabilityProfile:
+def _editable_profile(*, profile_id: int, user: Actor) -> CapabilityProfile:
     profile = _locked_profile(profile_id)
     if not permissions.can_edit_profile(user=user, enterprise=profile.enterprise):
         raise PermissionDenied(_("Only the enterprise's own members edit its capability profile."))
@@ -122,7 +123,7 @@ def _editable_profile(*, profile_id: int, user: Any) -> CapabilityProfile:
     return profile
 
 
-def _reviewable_profile(*, profile_id: int, reviewer: Any) -> CapabilityProfile:
+def _reviewable_profile(*, profile_id: int, reviewer: Actor) -> CapabilityProfile:
     """The one check of a review, for pages and API alike: not a reviewer of the enterprise → 403
     (PermissionDenied); a version no longer submitted (reviewed or withdrawn meanwhile) → 400 naming
     ``status``."""
@@ -156,7 +157,7 @@ def _touch(profile: CapabilityProfile) -> None:
 
 
 @transaction.atomic
-def profile_start_draft(*, enterprise_id: int, user: Any) -> CapabilityProfile:
+def profile_start_draft(*, enterprise_id: int, user: Actor) -> CapabilityProfile:
     """The enterprise's working version: the existing one, or a new draft copied from the approved
     version (with its offers and needs), or an empty first draft."""
     # Locking the enterprise serializes two "start" clicks: only one new version is made.
@@ -249,7 +250,7 @@ def _collect_paths(groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 def profile_update(
     *,
     profile_id: int,
-    user: Any,
+    user: Actor,
     expected_edit_version: int,
     changes: dict[str, Any],
     offers: list[dict[str, Any]] | None = None,
@@ -312,7 +313,7 @@ def profile_update(
 def offer_save(
     *,
     profile_id: int,
-    user: Any,
+    user: Actor,
     node_id: int,
     title: str,
     description: str = "",
@@ -355,7 +356,7 @@ def _item_store(item: Any, values: dict[str, Any], *, profile: CapabilityProfile
 
 
 def _item_delete(
-    model: Any, *, item_id: int, user: Any, field: str, missing: str, expected_version: int | None
+    model: Any, *, item_id: int, user: Actor, field: str, missing: str, expected_version: int | None
 ) -> None:
     profile_id = model.objects.filter(pk=item_id).values_list("profile_id", flat=True).first()
     if profile_id is None:
@@ -370,7 +371,7 @@ def _item_delete(
 
 
 @transaction.atomic
-def offer_delete(*, offer_id: int, user: Any, expected_version: int | None = None) -> None:
+def offer_delete(*, offer_id: int, user: Actor, expected_version: int | None = None) -> None:
     _item_delete(
         SupplyOffer,
         item_id=offer_id,
@@ -385,7 +386,7 @@ def offer_delete(*, offer_id: int, user: Any, expected_version: int | None = Non
 def need_save(
     *,
     profile_id: int,
-    user: Any,
+    user: Actor,
     node_id: int,
     title: str,
     description: str = "",
@@ -423,7 +424,7 @@ def need_save(
 
 
 @transaction.atomic
-def need_delete(*, need_id: int, user: Any, expected_version: int | None = None) -> None:
+def need_delete(*, need_id: int, user: Actor, expected_version: int | None = None) -> None:
     _item_delete(
         TechnologyNeed,
         item_id=need_id,
@@ -435,21 +436,21 @@ def need_delete(*, need_id: int, user: Any, expected_version: int | None = None)
 
 
 @transaction.atomic
-def profile_submit(*, profile_id: int, user: Any) -> CapabilityProfile:
+def profile_submit(*, profile_id: int, user: Actor) -> CapabilityProfile:
     """Send a draft or returned version to the region's officials for review."""
     profile = _editable_profile(profile_id=profile_id, user=user)
     if not (profile.products.strip() or profile.core_technologies.strip()):
         raise ValidationError({"products": _("Describe the products or the core technologies before submitting.")})
     profile.status = ProfileStatus.SUBMITTED
     profile.submitted_at = timezone.now()
-    profile.submitted_by = user
+    profile.submitted_by = signed_in(user)
     profile.edit_version += 1
     profile.save()
     return profile
 
 
 @transaction.atomic
-def profile_withdraw(*, profile_id: int, user: Any) -> CapabilityProfile:
+def profile_withdraw(*, profile_id: int, user: Actor) -> CapabilityProfile:
     """Take a submitted version back to draft (before it is reviewed), to change it."""
     profile = _locked_profile(profile_id)
     if not permissions.can_edit_profile(user=user, enterprise=profile.enterprise):
@@ -463,7 +464,7 @@ def profile_withdraw(*, profile_id: int, user: Any) -> CapabilityProfile:
 
 
 @transaction.atomic
-def profile_approve(*, profile_id: int, reviewer: Any, comment: str = "") -> CapabilityProfile:
+def profile_approve(*, profile_id: int, reviewer: Actor, comment: str = "") -> CapabilityProfile:
     """Approve a submitted version: it becomes the one matching uses; the previously approved
     version becomes superseded (first, so the one-approved constraint holds at every statement)."""
     profile = _reviewable_profile(profile_id=profile_id, reviewer=reviewer)
@@ -475,7 +476,7 @@ def profile_approve(*, profile_id: int, reviewer: Any, comment: str = "") -> Cap
     _store_tokens(profile)
     profile.status = ProfileStatus.APPROVED
     profile.reviewed_at = timezone.now()
-    profile.reviewed_by = reviewer
+    profile.reviewed_by = signed_in(reviewer)
     profile.review_comment = comment
     profile.edit_version += 1
     profile.save()
@@ -483,13 +484,13 @@ def profile_approve(*, profile_id: int, reviewer: Any, comment: str = "") -> Cap
 
 
 @transaction.atomic
-def profile_return(*, profile_id: int, reviewer: Any, comment: str) -> CapabilityProfile:
+def profile_return(*, profile_id: int, reviewer: Actor, comment: str) -> CapabilityProfile:
     """Send a submitted version back to the enterprise with a comment saying what to change."""
     profile = _reviewable_profile(profile_id=profile_id, reviewer=reviewer)
     comment = _clean_text(CapabilityProfile, "review_comment", comment, required=True, name="comment")
     profile.status = ProfileStatus.RETURNED
     profile.reviewed_at = timezone.now()
-    profile.reviewed_by = reviewer
+    profile.reviewed_by = signed_in(reviewer)
     profile.review_comment = comment
     profile.edit_version += 1
     profile.save()

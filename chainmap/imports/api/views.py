@@ -6,8 +6,6 @@ while ``status`` is pending or validating), then posts to ``imports/<id>/apply/`
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -23,7 +21,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from chainmap.accounts import permissions
-from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.imports.services import exports, imports
 from chainmap.models import Chain, ImportJob, ImportKind
 
@@ -123,12 +121,11 @@ class ImportUploadSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="Recorded in the history of every row written.")
 
 
-def _jobs(user: Any) -> QuerySet[ImportJob]:
-    jobs = ImportJob.objects.select_related("uploader", "chain").defer("content")
-    return jobs if roles.is_joint_office(user) else jobs.filter(uploader=user)
+def _jobs(user: Actor) -> QuerySet[ImportJob]:
+    return ImportJob.objects.visible_to(user).select_related("uploader", "chain").defer("content")
 
 
-def _require_import_access(user: Any) -> None:
+def _require_import_access(user: Actor) -> None:
     if not (permissions.can_export(user=user) or permissions.can_import(user=user, kind=ImportKind.ENTERPRISES)):
         raise PermissionDenied
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor, signed_in
 from chainmap.imports.services.imports import CHAIN_KINDS, handler_for
 from chainmap.imports.services.spreadsheets import write_csv, write_xlsx
 from chainmap.models import Chain
@@ -42,7 +43,7 @@ def _build(headers: list[str], rows: list[list[Any]], *, file_format: str, name:
     return ExportFile(file_name=f"{name}.{file_format}", content_type=FORMATS[file_format], content=content)
 
 
-def export_file(*, kind: str, user: Any, chain: Chain | None, file_format: str) -> ExportFile:
+def export_file(*, kind: str, user: Actor, chain: Chain | None, file_format: str) -> ExportFile:
     """The kind's rows (of one chain for nodes, edges and bottlenecks; optional filter for the others)."""
     handler_class = handler_for(kind)
     _check_format(file_format)
@@ -50,7 +51,7 @@ def export_file(*, kind: str, user: Any, chain: Chain | None, file_format: str) 
         raise PermissionDenied(_("You may not export data."))
     if kind in CHAIN_KINDS and chain is None:
         raise ValidationError({"chain": _("Choose the chain to export.")})
-    handler = handler_class(user=user, chain=chain, reason="")
+    handler = handler_class(user=signed_in(user), chain=chain, reason="")
     stamp = timezone.localdate().strftime("%Y%m%d")
     name = f"{kind}-{chain.slug}-{stamp}" if chain is not None else f"{kind}-{stamp}"
     return _build(handler.headers(), handler.export_rows(), file_format=file_format, name=name)

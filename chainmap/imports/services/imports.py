@@ -32,7 +32,9 @@ from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.core import jobs, roles
+from chainmap.core.actors import Actor, User, signed_in
 from chainmap.core.exceptions import ConflictError
+from chainmap.core.history import save_with_reason
 from chainmap.core.validators import clean_credit_code, normalize_credit_code
 from chainmap.imports.services.spreadsheets import SpreadsheetError, Table, read_table, unescape_cell
 from chainmap.maps.models.chains import EdgeKind, node_code_validator
@@ -220,7 +222,7 @@ class Handler(ABC):
     # Service field name → column key, to put a service's ValidationError on the right column.
     field_columns: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, *, user: Any, chain: Chain | None, reason: str) -> None:
+    def __init__(self, *, user: User, chain: Chain | None, reason: str) -> None:
         self.user = user
         self.chain = chain
         self.reason = reason
@@ -306,13 +308,6 @@ def _parse_region(value: str, lookup: dict[str, Region], column: str) -> Region:
             column, _("Unknown region “%(value)s”; use BJ, TJ or HE or the region's name.") % {"value": value}
         )
     return region
-
-
-def _save_direct(obj: models.Model, *, user: Any, reason: str) -> None:
-    obj._history_user = user  # type: ignore[attr-defined]  # read by simple_history
-    obj._change_reason = reason  # type: ignore[attr-defined]
-    obj.full_clean()
-    obj.save()
 
 
 # --- nodes ------------------------------------------------------------------------------------------
@@ -494,7 +489,7 @@ class NodeHandler(Handler):
             if assessment is None:
                 assessment = NodeAssessment(node=node, region=self.regions[region_code])
             assessment.level = level
-            _save_direct(assessment, user=self.user, reason=self.reason)
+            save_with_reason(assessment, user=self.user, reason=self.reason)
             self.levels[(node.pk, region_code)] = level
 
     def export_rows(self) -> list[list[Any]]:
@@ -629,7 +624,7 @@ QUALIFICATION_HEADERS = {
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 
 
-def _may_write_region(user: Any, region_id: int | None) -> bool:
+def _may_write_region(user: Actor, region_id: int | None) -> bool:
     """Region officials import only their own region's enterprises and placements; the joint office all."""
     if roles.is_joint_office(user):
         return True
@@ -767,7 +762,7 @@ class EnterpriseHandler(Handler):
         for key, value in values.items():
             setattr(enterprise, key, value)
         enterprise.version += 1
-        _save_direct(enterprise, user=self.user, reason=self.reason)
+        save_with_reason(enterprise, user=self.user, reason=self.reason)
         self.existing[code] = enterprise
 
     def export_rows(self) -> list[list[Any]]:
@@ -881,7 +876,7 @@ class PlacementHandler(Handler):
             placement.reviewed_by = self.user
             placement.reviewed_at = timezone.now()
         placement.version += 1
-        _save_direct(placement, user=self.user, reason=self.reason)
+        save_with_reason(placement, user=self.user, reason=self.reason)
         self.existing[(enterprise.pk, node.pk, role)] = placement
 
     def export_rows(self) -> list[list[Any]]:
@@ -1227,7 +1222,7 @@ def _enqueue(task_name: str, job_id: int) -> None:
 
 @transaction.atomic
 def import_job_create(
-    *, user: Any, kind: str, chain_id: int | None, file_name: str, content: bytes, reason: str
+    *, user: Actor, kind: str, chain_id: int | None, file_name: str, content: bytes, reason: str
 ) -> ImportJob:
     """Check the upload as a file, keep it, and validate it (now, or on a worker when it is large)."""
     handler_for(kind)
@@ -1253,7 +1248,7 @@ def import_job_create(
     except SpreadsheetError as exc:
         raise ValidationError({"file": str(exc)}) from None
     job = ImportJob.objects.create(
-        uploader=user,
+        uploader=signed_in(user),
         kind=kind,
         chain=chain,
         file_name=(file_name or "upload")[:200],
@@ -1286,7 +1281,7 @@ def import_job_validate(*, job_id: int) -> ImportJob:
 
 
 @transaction.atomic
-def import_job_request_apply(*, job_id: int, user: Any) -> ImportJob:
+def import_job_request_apply(*, job_id: int, user: Actor) -> ImportJob:
     """Ask for the apply of a previewed job without errors; small files are applied at once."""
     job = ImportJob.objects.select_for_update().get(pk=job_id)
     if not permissions.can_apply_import(user=user, job=job):

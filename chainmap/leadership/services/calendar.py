@@ -15,7 +15,6 @@ chain lock), the caller gets a ValidationError, never an IntegrityError.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor
+from chainmap.core.history import record_reason
 from chainmap.core.versions import version_check
 from chainmap.leadership.services.rotation import add_months, leadership_generate_terms
 from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
@@ -30,7 +31,7 @@ from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
 ONE_DAY = dt.timedelta(days=1)
 
 
-def _require(*, user: Any, reason: str) -> str:
+def _require(*, user: Actor, reason: str) -> str:
     if not permissions.can_manage_calendars(user=user):
         raise PermissionDenied(_("Only the joint office may edit the leadership calendar."))
     reason = (reason or "").strip()
@@ -39,17 +40,12 @@ def _require(*, user: Any, reason: str) -> str:
     return reason
 
 
-def _record(term: LeadershipTerm, *, user: Any, reason: str) -> None:
-    term._change_reason = reason  # type: ignore[attr-defined]  # read by simple_history
-    term._history_user = user  # type: ignore[attr-defined]
-
-
 def _overlaps(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
 def _save_without_overlap(
-    planned: dict[int, tuple[dt.date, dt.date]], terms: dict[int, LeadershipTerm], *, user: Any, reason: str
+    planned: dict[int, tuple[dt.date, dt.date]], terms: dict[int, LeadershipTerm], *, user: Actor, reason: str
 ) -> None:
     """Write the new ranges one row at a time, each only once it overlaps no other row as stored."""
     stored = {pk: (term.starts_on, term.ends_on) for pk, term in terms.items()}
@@ -69,7 +65,7 @@ def _save_without_overlap(
         term.starts_on, term.ends_on = pending.pop(ready)
         stored[ready] = (term.starts_on, term.ends_on)
         term.version += 1
-        _record(term, user=user, reason=reason)
+        record_reason(term, user=user, reason=reason)
         term.save()
 
 
@@ -77,7 +73,7 @@ def _save_without_overlap(
 def term_update(
     *,
     term_id: int,
-    user: Any,
+    user: Actor,
     reason: str,
     region_id: int | None = None,
     starts_on: dt.date | None = None,
@@ -143,7 +139,7 @@ def term_update(
             _save_without_overlap(planned, terms, user=user, reason=reason)
             if region is not None and term.pk not in planned:
                 term.version += 1
-                _record(term, user=user, reason=reason)
+                record_reason(term, user=user, reason=reason)
                 term.save()
     except IntegrityError as exc:
         raise ValidationError({"starts_on": _("These dates would make two terms overlap.")}) from exc
@@ -154,7 +150,7 @@ def term_update(
 def terms_regenerate(
     *,
     chain_id: int,
-    user: Any,
+    user: Actor,
     reason: str,
     starts_on: dt.date,
     order: list[str],
@@ -199,13 +195,13 @@ def terms_regenerate(
         )
     for term in terms:
         if term.starts_on >= starts_on:
-            _record(term, user=user, reason=reason)
+            record_reason(term, user=user, reason=reason)
             term.delete()
     running = next((t for t in terms if t.starts_on < starts_on <= t.ends_on), None)
     if running is not None:
         running.ends_on = starts_on - ONE_DAY
         running.version += 1
-        _record(running, user=user, reason=reason)
+        record_reason(running, user=user, reason=reason)
         running.save()
 
     RotationRule.objects.update_or_create(

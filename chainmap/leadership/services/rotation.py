@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chainmap.core import jobs
+from chainmap.core.history import record_reason
 from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
 
 SEND_HANDOVER = "chainmap.tasks_leadership.send_handover"  # the job (chainmap.leadership.tasks)
@@ -101,7 +102,7 @@ def leadership_generate_terms(
             term = LeadershipTerm(
                 chain=chain, region=regions[codes[position % len(codes)]], starts_on=start, ends_on=ends_on
             )
-            term._change_reason = GENERATED_REASON  # type: ignore[attr-defined]  # read by simple_history
+            record_reason(term, user=None, reason=GENERATED_REASON)
             term.save()
             existing[start] = term
         terms.append(term)
@@ -131,7 +132,7 @@ ROTATION_REASON = "轮值交接"
 def _stamp(term: LeadershipTerm, *, field: str, reason: str) -> None:
     setattr(term, field, timezone.now())
     term.version += 1  # the term as the API shows it changed: its ETag moves
-    term._change_reason = reason  # type: ignore[attr-defined]
+    record_reason(term, user=None, reason=reason)
     term.save(update_fields=[field, "version", "updated_at"])
 
 

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.api.errors import ErrorSerializer
 from chainmap.maps.services import assessments
 from chainmap.models import Level, Node, NodeAssessment, Region, RegionCode
@@ -79,7 +80,7 @@ class NodeAssessmentFilterSet(df.FilterSet):
         fields = ["node", "chain", "region", "level"]
 
 
-def _assessments(user: Any) -> QuerySet[NodeAssessment]:
+def _assessments(user: Actor) -> QuerySet[NodeAssessment]:
     """Visible like the nodes: to every user with a role."""
     rows = NodeAssessment.objects.select_related("node", "region").order_by("node__code", "region__position")
     return rows if roles.role_of(user) is not None else rows.none()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -12,16 +10,17 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 
 class ChainQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> ChainQuerySet:
+    def visible_to(self, user: Actor) -> ChainQuerySet:
         return self if roles.role_of(user) is not None else self.none()
 
 
 class NodeQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> NodeQuerySet:
+    def visible_to(self, user: Actor) -> NodeQuerySet:
         return self if roles.role_of(user) is not None else self.none()
 
     def with_open_bottleneck_count(self) -> NodeQuerySet:
@@ -35,7 +34,7 @@ class NodeQuerySet(models.QuerySet):
 
 
 class EdgeQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> EdgeQuerySet:
+    def visible_to(self, user: Actor) -> EdgeQuerySet:
         return self if roles.role_of(user) is not None else self.none()
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 
 class ProposalQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> ProposalQuerySet:
+    def visible_to(self, user: Actor) -> ProposalQuerySet:
         return self if roles.is_official(user) else self.none()
 
     def open(self) -> ProposalQuerySet:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.core.actors import Actor, User
 from chainmap.diagrams.selectors import HistoriedModel, end_of_day, rows_as_of
 from chainmap.models import (
     SEGMENT_ORDER,
@@ -127,7 +127,7 @@ def history_url(kind: str, object_label_key: str | int) -> str:
 # --- display values ------------------------------------------------------------------------------
 
 
-def user_display(user: Any) -> str:
+def user_display(user: User | None) -> str:
     if user is None:
         return str(_("System"))
     full = f"{user.last_name}{user.first_name}".strip()
@@ -199,8 +199,8 @@ def _labels(model: type[models.Model], ids: set[int]) -> dict[int, str]:
             ):
                 found[pk] = name
         return found
-    if model is get_user_model():
-        return {user.pk: user_display(user) for user in model._default_manager.filter(pk__in=ids)}
+    if model is User:
+        return {user.pk: user_display(user) for user in User.objects.filter(pk__in=ids)}
     if model in (Region, Chain):
         return dict(model._default_manager.filter(pk__in=ids).values_list("pk", "name"))
     return {obj.pk: str(obj) for obj in model._default_manager.filter(pk__in=ids)}
@@ -742,7 +742,7 @@ class ChainCalendar:
         return self.current.ends_on + dt.timedelta(days=1) if self.current is not None else None
 
 
-def leadership_calendar(*, user: Any, today: dt.date) -> list[ChainCalendar]:
+def leadership_calendar(*, user: Actor, today: dt.date) -> list[ChainCalendar]:
     """Every visible chain with all its terms (past, current, future): two queries."""
     chains = list(Chain.objects.visible_to(user).order_by("position", "code"))
     terms: dict[int, list[LeadershipTerm]] = defaultdict(list)

@@ -7,12 +7,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.maps import summaries
 from chainmap.models import (
     SEGMENT_ORDER,
@@ -41,7 +42,7 @@ LEVEL_ORDER: tuple[str, ...] = (Level.STRONG, Level.PRESENT, Level.WEAK, Level.E
 # --- shared helpers ----------------------------------------------------------------------------
 
 
-def chains_with_counts(*, user: Any) -> list[Chain]:
+def chains_with_counts(*, user: Actor) -> list[Chain]:
     """Visible chains, each with ``node_count``, ``enterprise_count`` (distinct enterprises with a
     non-rejected placement) and ``open_bottleneck_count``, read from the chains' maintained counts:
     one query and one cache read."""
@@ -76,7 +77,7 @@ class TermInfo:
         return self.current.ends_on + dt.timedelta(days=1) if self.current is not None else None
 
 
-def _terms_by_chain(*, user: Any, chain_ids: Iterable[int], today: dt.date) -> dict[int, TermInfo]:
+def _terms_by_chain(*, user: Actor, chain_ids: Iterable[int], today: dt.date) -> dict[int, TermInfo]:
     """Current and following term of each chain: one query."""
     terms: dict[int, list[LeadershipTerm]] = defaultdict(list)
     rows = (
@@ -101,13 +102,13 @@ def _terms_by_chain(*, user: Any, chain_ids: Iterable[int], today: dt.date) -> d
     return result
 
 
-def term_info(*, user: Any, chain: Chain, today: dt.date) -> TermInfo:
+def term_info(*, user: Actor, chain: Chain, today: dt.date) -> TermInfo:
     return _terms_by_chain(user=user, chain_ids=[chain.pk], today=today).get(
         chain.pk, TermInfo(current=None, following=None)
     )
 
 
-def clusters_with_chains(*, user: Any) -> list[Cluster]:
+def clusters_with_chains(*, user: Actor) -> list[Cluster]:
     """The clusters with their related (visible) chains: two queries; nothing for a user without a role."""
     if roles.role_of(user) is None:
         return []
@@ -159,7 +160,7 @@ def calendar_subjects(*, today: dt.date) -> tuple[CalendarEntry | None, Calendar
     return by_kind.get(RoundKind.CHAIN_MONTH), by_kind.get(RoundKind.CLUSTER_QUARTER)
 
 
-def dashboard(*, user: Any, today: dt.date) -> Dashboard:
+def dashboard(*, user: Actor, today: dt.date) -> Dashboard:
     chains = list(chains_with_counts(user=user))
     terms = _terms_by_chain(user=user, chain_ids=[c.pk for c in chains], today=today)
     empty = TermInfo(current=None, following=None)
@@ -248,7 +249,7 @@ def _tree_order(nodes: list[Node]) -> list[tuple[Node, int]]:
     return ordered
 
 
-def chain_page(*, user: Any, chain: Chain, today: dt.date) -> ChainPage:
+def chain_page(*, user: Actor, chain: Chain, today: dt.date) -> ChainPage:
     """Everything the chain page shows except the diagram. The map's nodes, levels and enterprise
     counts come from the chain's maintained map data (``summaries``): four queries and one cache
     read whatever the chain's size, with no aggregate over placements while the chain is unchanged."""
@@ -324,11 +325,11 @@ class NodePage:
     placements: QuerySet[Placement]
 
 
-def node_queryset(*, user: Any) -> QuerySet[Node]:
+def node_queryset(*, user: Actor) -> QuerySet[Node]:
     return Node.objects.visible_to(user).select_related("chain", "parent")
 
 
-def node_page(*, user: Any, node: Node) -> NodePage:
+def node_page(*, user: Actor, node: Node) -> NodePage:
     """The node's neighbourhood; ``placements`` is a lazy queryset for the view's paginator."""
     children = list(node.children.order_by("position", "code").only("pk", "code", "name", "segment", "parent_id"))
     upstream: list[Neighbour] = []
@@ -389,5 +390,5 @@ class ChainList:
     clusters: list[Cluster]
 
 
-def chain_list(*, user: Any) -> ChainList:
+def chain_list(*, user: Actor) -> ChainList:
     return ChainList(chains=list(chains_with_counts(user=user)), clusters=clusters_with_chains(user=user))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from chainmap.accounts import permissions
 from chainmap.core import cache as summaries
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.enterprises.models.profiles import ProfileStatus
 from chainmap.enterprises.selectors.profiles import placement_review_queryset, profile_review_queryset
 from chainmap.maps.models.proposals import ProposalStatus
@@ -18,7 +18,7 @@ from chainmap.models import CapabilityProfile, ChangeProposal
 SHOWN = 5
 
 
-def proposals_to_review(*, user: Any) -> QuerySet[ChangeProposal]:
+def proposals_to_review(*, user: Actor) -> QuerySet[ChangeProposal]:
     """Open proposals this user may approve or reject today (never their own)."""
     open_ = ChangeProposal.objects.visible_to(user).filter(status=ProposalStatus.OPEN)
     if user is None or not user.is_authenticated:
@@ -52,7 +52,7 @@ class Todo:
         )
 
 
-def todo(*, user: Any) -> Todo:
+def todo(*, user: Actor) -> Todo:
     result = Todo()
     if roles.is_official(user):
         to_review = proposals_to_review(user=user).select_related("chain", "author")
@@ -62,7 +62,7 @@ def todo(*, user: Any) -> Todo:
         result.profile_count = profiles.count()
         result.profiles = list(profiles[:SHOWN])
         result.placement_count = summaries.list_count(placement_review_queryset(user=user))
-        result.my_open_proposals = ChangeProposal.objects.filter(author=user, status=ProposalStatus.OPEN).count()
+        result.my_open_proposals = ChangeProposal.objects.filter(author_id=user.pk, status=ProposalStatus.OPEN).count()
     enterprise_id = roles.member_enterprise_id(user)
     if enterprise_id is not None:
         result.my_profile = CapabilityProfile.objects.filter(enterprise_id=enterprise_id).order_by("-version").first()

@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor
+from chainmap.core.history import save_with_reason
 from chainmap.maps.services.mapedit import clean_reason
 from chainmap.models import Level, Node, NodeAssessment, Region
 
 NOTE_MAX = 500
 
 
-def can_set_assessment(*, user: Any, chain_id: int, region_id: int, on: dt.date | None = None) -> bool:
+def can_set_assessment(*, user: Actor, chain_id: int, region_id: int, on: dt.date | None = None) -> bool:
     """Set one region's level at a node of the chain: the chain's editors for any region, a region's
     own officials for their region."""
     own_region_id = roles.official_region_id(user)
@@ -36,7 +37,7 @@ def can_set_assessment(*, user: Any, chain_id: int, region_id: int, on: dt.date 
 
 
 def assessable_region_ids(
-    *, user: Any, chain_id: int, region_ids: Iterable[int], on: dt.date | None = None
+    *, user: Actor, chain_id: int, region_ids: Iterable[int], on: dt.date | None = None
 ) -> set[int]:
     """The regions among ``region_ids`` whose level the user may set at the chain's nodes (one query at most)."""
     ids = list(region_ids)
@@ -54,7 +55,7 @@ def assessment_set(
     node_id: int,
     region_id: int,
     level: str,
-    user: Any,
+    user: Actor,
     reason: str,
     note: str | None = None,
     expected_level: str | None = None,
@@ -95,16 +96,13 @@ def assessment_set(
         assessment.level = level
         if note is not None:
             assessment.note = note
-    assessment._history_user = user  # type: ignore[attr-defined]  # read by simple_history
-    assessment._change_reason = reason  # type: ignore[attr-defined]
-    assessment.full_clean(validate_unique=False)
-    try:
-        with transaction.atomic():
-            assessment.save()
-    except IntegrityError as exc:  # the first assessment of this region, created at the same moment
-        raise ValidationError(
-            {"expected_level": _("Someone set this level at the same moment; reload and try again.")}
-        ) from exc
+    save_with_reason(  # a clash: the first assessment of this region, created at the same moment
+        assessment,
+        user=user,
+        reason=reason,
+        validate_unique=False,
+        clash={"expected_level": _("Someone set this level at the same moment; reload and try again.")},
+    )
     return assessment
 
 

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.bottlenecks.models import BottleneckStatus, Mechanism
+from chainmap.core.actors import Actor
 from chainmap.core.exceptions import ConflictError
+from chainmap.core.history import delete_with_reason, save_with_reason
 from chainmap.maps.models.chains import EdgeKind, Segment, node_code_validator
 from chainmap.maps.selectors.history import describe_changes, user_display
 from chainmap.models import Bottleneck, Chain, Edge, Node, Placement, Region
@@ -49,29 +51,9 @@ def clean_reason(reason: str | None) -> str:
     return text
 
 
-def _authorize_chain(*, user: Any, chain_id: int) -> None:
+def _authorize_chain(*, user: Actor, chain_id: int) -> None:
     if not permissions.can_edit_chain_map(user=user, chain_id=chain_id):
         raise PermissionDenied(_("Only the chain's leading region or the joint office may edit this chain map."))
-
-
-def _save(obj: models.Model, *, user: Any, reason: str) -> None:
-    """Save with the history user and reason, as one validated version."""
-    obj._history_user = user  # type: ignore[attr-defined]  # read by simple_history
-    obj._change_reason = reason  # type: ignore[attr-defined]
-    obj.full_clean()
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as exc:  # a race the validation above could not see
-        raise ValidationError(
-            _("This change clashes with data saved at the same moment: %(error)s") % {"error": exc}
-        ) from exc
-
-
-def _delete(obj: models.Model, *, user: Any, reason: str) -> None:
-    obj._history_user = user  # type: ignore[attr-defined]
-    obj._change_reason = reason  # type: ignore[attr-defined]
-    obj.delete()
 
 
 def change_summary(obj: models.Model, *, since_version: int) -> list[dict[str, Any]]:
@@ -185,7 +167,7 @@ def _validate_parent(*, node: Node, parent_id: int | None) -> None:
 def _apply_node_create(
     *,
     chain: Chain,
-    user: Any,
+    user: Actor,
     reason: str,
     code: str,
     name: str,
@@ -222,7 +204,7 @@ def _apply_node_create(
         version=1,
     )
     _validate_parent(node=node, parent_id=parent_id)
-    _save(node, user=user, reason=reason)
+    save_with_reason(node, user=user, reason=reason)
     return node
 
 
@@ -230,7 +212,7 @@ def _apply_node_create(
 def node_create(
     *,
     chain_id: int,
-    user: Any,
+    user: Actor,
     reason: str,
     code: str,
     name: str,
@@ -258,7 +240,7 @@ def node_create(
     )
 
 
-def _apply_node_update(*, node: Node, user: Any, reason: str, changes: dict[str, Any]) -> Node:
+def _apply_node_update(*, node: Node, user: Actor, reason: str, changes: dict[str, Any]) -> Node:
     _unknown_fields(changes, NODE_FIELDS)
     if "segment" in changes and changes["segment"] not in Segment.values:
         raise ValidationError({"segment": _("Choose upstream, midstream or downstream.")})
@@ -279,12 +261,14 @@ def _apply_node_update(*, node: Node, user: Any, reason: str, changes: dict[str,
     if not changed:
         return node
     node.version += 1
-    _save(node, user=user, reason=reason)
+    save_with_reason(node, user=user, reason=reason)
     return node
 
 
 @transaction.atomic
-def node_update(*, node_id: int, user: Any, reason: str, expected_version: int | None, changes: dict[str, Any]) -> Node:
+def node_update(
+    *, node_id: int, user: Actor, reason: str, expected_version: int | None, changes: dict[str, Any]
+) -> Node:
     """Change a node's fields. An unchanged save writes nothing and keeps the version."""
     reason = clean_reason(reason)
     node = _lock(Node, node_id, "node")
@@ -311,22 +295,22 @@ def node_delete_blockers(node: Node) -> list[str]:
     return blockers
 
 
-def _apply_node_delete(*, node: Node, user: Any, reason: str) -> None:
+def _apply_node_delete(*, node: Node, user: Actor, reason: str) -> None:
     blockers = node_delete_blockers(node)
     if blockers:
         raise ValidationError({"node": blockers})
     for edge in Edge.objects.filter(models.Q(source=node) | models.Q(target=node)):
-        _delete(edge, user=user, reason=reason)
+        delete_with_reason(edge, user=user, reason=reason)
     # Rejected placements are history, not presence; they go with the node.
     for placement in node.placements.all():
-        _delete(placement, user=user, reason=reason)
+        delete_with_reason(placement, user=user, reason=reason)
     for assessment in node.assessments.all():
-        _delete(assessment, user=user, reason=reason)
-    _delete(node, user=user, reason=reason)
+        delete_with_reason(assessment, user=user, reason=reason)
+    delete_with_reason(node, user=user, reason=reason)
 
 
 @transaction.atomic
-def node_delete(*, node_id: int, user: Any, reason: str, expected_version: int | None = None) -> None:
+def node_delete(*, node_id: int, user: Actor, reason: str, expected_version: int | None = None) -> None:
     """Delete a node and its edges; refused while enterprises, bottlenecks or children hang on it."""
     reason = clean_reason(reason)
     node = _lock(Node, node_id, "node")
@@ -356,7 +340,7 @@ def _would_cycle(*, chain_id: int, source_id: int, target_id: int) -> bool:
 
 
 def _apply_edge_create(
-    *, chain: Chain, user: Any, reason: str, source_id: int, target_id: int, kind: str, note: str = ""
+    *, chain: Chain, user: Actor, reason: str, source_id: int, target_id: int, kind: str, note: str = ""
 ) -> Edge:
     errors: dict[str, str] = {}
     nodes = {node.pk: node for node in Node.objects.filter(pk__in=[source_id, target_id])}
@@ -383,7 +367,7 @@ def _apply_edge_create(
     if errors:
         raise ValidationError(errors)
     edge = Edge(chain=chain, source=source, target=target, kind=kind, note=note or "", version=1)
-    _save(edge, user=user, reason=reason)
+    save_with_reason(edge, user=user, reason=reason)
     return edge
 
 
@@ -391,7 +375,7 @@ def _apply_edge_create(
 def edge_create(
     *,
     chain_id: int,
-    user: Any,
+    user: Actor,
     reason: str,
     source_id: int,
     target_id: int,
@@ -408,7 +392,9 @@ def edge_create(
 
 
 @transaction.atomic
-def edge_update(*, edge_id: int, user: Any, reason: str, expected_version: int | None, changes: dict[str, Any]) -> Edge:
+def edge_update(
+    *, edge_id: int, user: Actor, reason: str, expected_version: int | None, changes: dict[str, Any]
+) -> Edge:
     reason = clean_reason(reason)
     edge = _lock(Edge, edge_id, "edge")
     _authorize_chain(user=user, chain_id=edge.chain_id)
@@ -423,17 +409,17 @@ def edge_update(*, edge_id: int, user: Any, reason: str, expected_version: int |
             changed = True
     if changed:
         edge.version += 1
-        _save(edge, user=user, reason=reason)
+        save_with_reason(edge, user=user, reason=reason)
     return edge
 
 
 @transaction.atomic
-def edge_delete(*, edge_id: int, user: Any, reason: str, expected_version: int | None = None) -> None:
+def edge_delete(*, edge_id: int, user: Actor, reason: str, expected_version: int | None = None) -> None:
     reason = clean_reason(reason)
     edge = _lock(Edge, edge_id, "edge")
     _authorize_chain(user=user, chain_id=edge.chain_id)
     _check_version(edge, expected_version)
-    _delete(edge, user=user, reason=reason)
+    delete_with_reason(edge, user=user, reason=reason)
 
 
 # --- bottlenecks --------------------------------------------------------------------------------
@@ -474,7 +460,7 @@ def _tokenize_bottleneck(bottleneck: Bottleneck) -> None:
 def bottleneck_create(
     *,
     chain_id: int,
-    user: Any,
+    user: Actor,
     reason: str,
     code: str,
     title: str,
@@ -510,7 +496,7 @@ def bottleneck_create(
         version=1,
     )
     _validate_bottleneck(bottleneck)
-    _save(bottleneck, user=user, reason=reason)
+    save_with_reason(bottleneck, user=user, reason=reason)
     if node_ids:
         _set_bottleneck_nodes(bottleneck, node_ids)
     _tokenize_bottleneck(bottleneck)
@@ -519,7 +505,7 @@ def bottleneck_create(
 
 @transaction.atomic
 def bottleneck_update(
-    *, bottleneck_id: int, user: Any, reason: str, expected_version: int | None, changes: dict[str, Any]
+    *, bottleneck_id: int, user: Actor, reason: str, expected_version: int | None, changes: dict[str, Any]
 ) -> Bottleneck:
     """Change a bottleneck; publishing is ``changes={"status": "published"}``."""
     reason = clean_reason(reason)
@@ -539,7 +525,7 @@ def bottleneck_update(
         return bottleneck
     _validate_bottleneck(bottleneck)
     bottleneck.version += 1
-    _save(bottleneck, user=user, reason=reason)
+    save_with_reason(bottleneck, user=user, reason=reason)
     if nodes_changed:
         _set_bottleneck_nodes(bottleneck, node_ids)
     if {"title", "description"} & set(changes) or nodes_changed:

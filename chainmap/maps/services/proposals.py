@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor, User, signed_in
+from chainmap.core.history import delete_with_reason
 from chainmap.maps.models.chains import EdgeKind, Segment
 from chainmap.maps.models.proposals import Operation, ProposalStatus
 from chainmap.maps.selectors.history import user_display
@@ -201,7 +203,7 @@ def _describe(item: ProposalItem) -> str:
 def proposal_create(
     *,
     chain_id: int,
-    author: Any,
+    author: Actor,
     title: str = "",
     reason: str,
     items: list[dict[str, Any]],
@@ -243,7 +245,7 @@ def proposal_create(
         )
     proposal = ChangeProposal.objects.create(
         chain=chain,
-        author=author,
+        author=signed_in(author),
         author_region_id=roles.official_region_id(author),
         routed_to_id=leader_id,
         title=title[:TITLE_MAX],
@@ -350,7 +352,7 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-def _apply(proposal: ChangeProposal, *, reviewer: Any) -> None:
+def _apply(proposal: ChangeProposal, *, reviewer: User) -> None:
     chain = proposal.chain
     user = proposal.author
     # The history's user is the author (who asked for the change); who approved it goes into the
@@ -406,7 +408,7 @@ def _apply(proposal: ChangeProposal, *, reviewer: Any) -> None:
             )
         elif item.operation == Operation.REMOVE_EDGE:
             edge = Edge.objects.select_for_update().get(pk=item.edge_id)
-            mapedit._delete(edge, user=user, reason=reason)
+            delete_with_reason(edge, user=user, reason=reason)
         else:
             from chainmap.enterprises.services.placements import placement_review
 
@@ -427,16 +429,16 @@ def _apply(proposal: ChangeProposal, *, reviewer: Any) -> None:
             )
 
 
-def _authorize_review(proposal: ChangeProposal, reviewer: Any) -> None:
+def _authorize_review(proposal: ChangeProposal, reviewer: Actor) -> None:
     if reviewer is not None and reviewer.pk == proposal.author_id:
         raise PermissionDenied(_("The author of a proposal can never review it (four eyes)."))
     if not permissions.can_review_proposal(user=reviewer, proposal=proposal):
         raise PermissionDenied(_("Only the chain's leading region or the joint office may review this proposal."))
 
 
-def _close(proposal: ChangeProposal, *, status: str, reviewer: Any, comment: str) -> ChangeProposal:
+def _close(proposal: ChangeProposal, *, status: str, reviewer: Actor, comment: str) -> ChangeProposal:
     proposal.status = status
-    proposal.reviewer = reviewer
+    proposal.reviewer = signed_in(reviewer)
     proposal.reviewed_at = timezone.now()
     proposal.review_comment = comment
     proposal.save(update_fields=["status", "reviewer", "reviewed_at", "review_comment", "stale_details", "updated_at"])
@@ -444,7 +446,7 @@ def _close(proposal: ChangeProposal, *, status: str, reviewer: Any, comment: str
 
 
 @transaction.atomic
-def proposal_approve(*, proposal_id: int, reviewer: Any, comment: str = "") -> ChangeProposal:
+def proposal_approve(*, proposal_id: int, reviewer: Actor, comment: str = "") -> ChangeProposal:
     """Apply the whole proposal, or mark it stale (nothing applied) when its base changed meanwhile."""
     proposal = _lock_open(proposal_id)
     _authorize_review(proposal, reviewer)
@@ -455,7 +457,7 @@ def proposal_approve(*, proposal_id: int, reviewer: Any, comment: str = "") -> C
     if not stale:
         try:
             with transaction.atomic():
-                _apply(proposal, reviewer=reviewer)
+                _apply(proposal, reviewer=signed_in(reviewer))
         except ValidationError as exc:
             # Valid when proposed, invalid now (e.g. an edge that would now close a loop): nothing applied.
             stale = [{"position": None, "item": "", "problem": " ".join(exc.messages), "changes": []}]
@@ -467,7 +469,7 @@ def proposal_approve(*, proposal_id: int, reviewer: Any, comment: str = "") -> C
 
 
 @transaction.atomic
-def proposal_reject(*, proposal_id: int, reviewer: Any, comment: str) -> ChangeProposal:
+def proposal_reject(*, proposal_id: int, reviewer: Actor, comment: str) -> ChangeProposal:
     proposal = _lock_open(proposal_id)
     _authorize_review(proposal, reviewer)
     comment = (comment or "").strip()
@@ -477,7 +479,7 @@ def proposal_reject(*, proposal_id: int, reviewer: Any, comment: str) -> ChangeP
 
 
 @transaction.atomic
-def proposal_withdraw(*, proposal_id: int, user: Any) -> ChangeProposal:
+def proposal_withdraw(*, proposal_id: int, user: Actor) -> ChangeProposal:
     proposal = _lock_open(proposal_id)
     if not permissions.can_withdraw_proposal(user=user, proposal=proposal):
         raise PermissionDenied(_("Only the author may withdraw a proposal."))
@@ -524,7 +526,7 @@ def _inverse(item: ProposalItem) -> dict[str, Any]:
 
 
 @transaction.atomic
-def proposal_revert(*, proposal_id: int, author: Any, reason: str) -> ChangeProposal:
+def proposal_revert(*, proposal_id: int, author: Actor, reason: str) -> ChangeProposal:
     """A new proposal that undoes an approved one, built from what the original recorded; reviewed as usual."""
     original = ChangeProposal.objects.filter(pk=proposal_id).first()
     if original is None:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.exceptions import ConflictError
 from chainmap.maps.forms import DeleteForm, EdgeForm, NodeForm, RevertForm, ReviewForm, apply_service_errors
 from chainmap.maps.models.proposals import ProposalStatus
@@ -32,7 +33,7 @@ from chainmap.models import Chain, ChangeProposal, Edge, Node, Segment
 DIRECT, PROPOSE = "direct", "propose"
 
 
-def edit_mode(*, user: Any, chain_id: int, leader_region_id: int | None = None) -> str | None:
+def edit_mode(*, user: Actor, chain_id: int, leader_region_id: int | None = None) -> str | None:
     """How this user changes this chain: directly, by proposal, or not at all."""
     if permissions.can_edit_chain_map(user=user, chain_id=chain_id, leader_region_id=leader_region_id):
         return DIRECT

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.core import jobs
+from chainmap.core.actors import Actor, signed_in
 from chainmap.core.versions import version_check
 from chainmap.matching.services.calendars import CALENDAR_EPOCH_YEAR, calendar_generate_year
 from chainmap.matching.services.engine import matching_run
@@ -67,7 +68,7 @@ def _check_kind(kind: str) -> None:
         raise ValidationError({"kind": _("Unknown round kind.")})
 
 
-def _check_user(user: Any, allowed: bool) -> None:
+def _check_user(user: Actor, allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied(_("You may not do this."))
 
@@ -127,7 +128,7 @@ def _subject_id(kind: str, obj: MatchingRound | CalendarEntry | None) -> int | N
 
 
 @transaction.atomic
-def round_create(*, kind: str, period: dt.date, subject_id: int | None, user: Any) -> tuple[MatchingRound, bool]:
+def round_create(*, kind: str, period: dt.date, subject_id: int | None, user: Actor) -> tuple[MatchingRound, bool]:
     """The pages' "new round": the period's round, created (planned) from the calendar if missing,
     and whether it was created. An existing round of the period is returned as it is.
 
@@ -175,7 +176,7 @@ def _calendar_subject(kind: str, subject_id: int | None) -> str:
 
 
 @transaction.atomic
-def round_open(*, round_id: int, user: Any) -> MatchingRound:
+def round_open(*, round_id: int, user: Actor) -> MatchingRound:
     """Planned → open: enterprises may now add needs and offers for it."""
     _check_user(user, permissions.can_run_round(user=user))
     round_ = _locked_round(round_id)
@@ -188,7 +189,7 @@ def round_open(*, round_id: int, user: Any) -> MatchingRound:
 
 
 @transaction.atomic
-def _round_match_check(*, round_id: int, user: Any | None, now: dt.datetime) -> MatchingRound | None:
+def _round_match_check(*, round_id: int, user: Actor | None, now: dt.datetime) -> MatchingRound | None:
     """Check (under the round's row lock) that the round may be matched; open a planned one.
     None when another worker is matching it right now."""
     if user is not None:
@@ -214,7 +215,7 @@ def _round_match_check(*, round_id: int, user: Any | None, now: dt.datetime) -> 
     return round_
 
 
-def round_match(*, round_id: int, user: Any | None) -> int | None:
+def round_match(*, round_id: int, user: Actor | None) -> int | None:
     """Match the round (planned, open, or matched without any follow-up yet) and mark it matched.
 
     ``user`` None: the scheduled job. Returns the number of matches written, or None when another
@@ -238,7 +239,7 @@ def round_match(*, round_id: int, user: Any | None) -> int | None:
     return written
 
 
-def round_match_enqueue(*, round_id: int, user: Any) -> MatchingRound | None:
+def round_match_enqueue(*, round_id: int, user: Actor) -> MatchingRound | None:
     """Check now that the user may match the round, then match it in the background after commit.
     None when another worker is matching it already."""
     round_ = _round_match_check(round_id=round_id, user=user, now=timezone.now())
@@ -295,7 +296,7 @@ def round_job_get(*, round_id: int) -> RoundJob | None:
 
 
 @transaction.atomic
-def round_hold(*, round_id: int, user: Any, held_on: dt.date) -> MatchingRound:
+def round_hold(*, round_id: int, user: Actor, held_on: dt.date) -> MatchingRound:
     """Matched → held: the 对接会 took place on ``held_on``."""
     _check_user(user, permissions.can_run_round(user=user))
     if not isinstance(held_on, dt.date):
@@ -314,7 +315,7 @@ def round_hold(*, round_id: int, user: Any, held_on: dt.date) -> MatchingRound:
 
 
 @transaction.atomic
-def round_close(*, round_id: int, user: Any) -> MatchingRound:
+def round_close(*, round_id: int, user: Actor) -> MatchingRound:
     """Held → closed: the round's follow-up is complete and frozen."""
     _check_user(user, permissions.can_run_round(user=user))
     round_ = _locked_round(round_id)
@@ -330,7 +331,7 @@ def round_close(*, round_id: int, user: Any) -> MatchingRound:
 
 
 @transaction.atomic
-def match_record_outcome(*, match_id: int, user: Any, outcome: str, note: str = "") -> Match:
+def match_record_outcome(*, match_id: int, user: Actor, outcome: str, note: str = "") -> Match:
     """Record how a match was followed up (contacted, met, signed, no further contact; "" clears it)."""
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Choose one of the listed outcomes.")})
@@ -354,7 +355,7 @@ def match_record_outcome(*, match_id: int, user: Any, outcome: str, note: str = 
         raise ValidationError({"status": _("The round is being matched right now; try again in a moment.")})
     match.outcome = outcome
     match.outcome_note = note
-    match.outcome_by = user if outcome else None
+    match.outcome_by = signed_in(user) if outcome else None
     match.outcome_at = timezone.now() if outcome else None
     match.save(update_fields=["outcome", "outcome_note", "outcome_by", "outcome_at", "updated_at"])
     return match
@@ -399,7 +400,7 @@ def _locked_periods(*, kind: str, periods: list[dt.date]) -> dict[dt.date, Match
 
 @transaction.atomic
 def calendar_entry_set(
-    *, kind: str, period: dt.date, subject_id: int, user: Any, expected_version: int | None = None
+    *, kind: str, period: dt.date, subject_id: int, user: Actor, expected_version: int | None = None
 ) -> CalendarEntry:
     """Give a month to a chain (一月一链) or a quarter to a cluster (一季一群): the joint office.
     Refused once the period's round is matched; a stale ``expected_version`` of the period's entry
@@ -424,7 +425,7 @@ def calendar_entry_set(
 
 
 @transaction.atomic
-def calendar_fill_round_robin(*, kind: str, year: int, user: Any) -> list[CalendarEntry]:
+def calendar_fill_round_robin(*, kind: str, year: int, user: Actor) -> list[CalendarEntry]:
     """Give every period of the year that is not locked its default round-robin subject (the
     rotation of ``calendars.calendar_generate_year``); locked periods keep theirs."""
     _check_user(user, permissions.can_manage_calendars(user=user))

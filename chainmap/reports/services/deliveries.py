@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.core import jobs
+from chainmap.core.actors import Actor
 from chainmap.matching.models import RoundKind
 from chainmap.models import Delivery, Report, Subscription
 from chainmap.reports.services.reports import report_filename
@@ -324,7 +325,7 @@ def deliveries_sweep(*, now: dt.datetime | None = None) -> Sweep:
 
 
 @transaction.atomic
-def delivery_resend(*, delivery_id: int, user: Any) -> Delivery:
+def delivery_resend(*, delivery_id: int, user: Actor) -> Delivery:
     """Put a failed, sent or stalled delivery back in the queue (a new attempt) and send it after
     commit. A live ``sending`` claim is refused: that worker may be talking to the SMTP server."""
     delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()

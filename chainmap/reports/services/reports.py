@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from chainmap.accounts import permissions
 from chainmap.core import jobs
+from chainmap.core.actors import Actor
 from chainmap.maps.models.chains import EdgeKind
 from chainmap.models import (
     GAP_LEVELS,
@@ -72,7 +73,7 @@ logger = logging.getLogger(__name__)
 BUILD_REPORT = "chainmap.tasks_reports.build_report"  # the job (chainmap.reports.tasks)
 
 
-def report_build_request(*, round_id: int, user: Any | None, refresh: bool = False) -> None:
+def report_build_request(*, round_id: int, user: Actor | None, refresh: bool = False) -> None:
     """Build (``refresh``: rebuild) a round's report in the background once the transaction commits.
     ``user`` None is the system (a finished match); anyone else needs the right to run rounds."""
     if user is not None and not permissions.can_run_round(user=user):

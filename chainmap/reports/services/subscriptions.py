@@ -19,6 +19,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
+from chainmap.core.actors import Actor, signed_in
 from chainmap.core.versions import version_check
 from chainmap.models import Chain, Cluster, Region, Subscription
 
@@ -78,7 +79,7 @@ def _write(subscription: Subscription, clean: dict[str, Any]) -> None:
 @transaction.atomic
 def subscription_create(
     *,
-    user: Any,
+    user: Actor,
     for_user_id: int | None = None,
     chain_ids: Iterable[int] = (),
     cluster_ids: Iterable[int] = (),
@@ -87,7 +88,7 @@ def subscription_create(
     is_active: bool = True,
 ) -> Subscription:
     """Subscribe ``for_user_id`` (default: the user) to round reports."""
-    target_id = user.pk if for_user_id is None else for_user_id
+    target_id = signed_in(user).pk if for_user_id is None else for_user_id
     target = get_user_model().objects.filter(pk=target_id).select_related("membership").first()
     if target is None:
         raise ValidationError({"user": _("No such user.")})
@@ -117,7 +118,7 @@ def subscription_create(
     return subscription
 
 
-def _locked(subscription_id: int, user: Any) -> Subscription:
+def _locked(subscription_id: int, user: Actor) -> Subscription:
     subscription = Subscription.objects.select_for_update().select_related("user").filter(pk=subscription_id).first()
     if subscription is None:
         raise ValidationError({"subscription": _("This subscription no longer exists.")})
@@ -128,7 +129,7 @@ def _locked(subscription_id: int, user: Any) -> Subscription:
 
 @transaction.atomic
 def subscription_update(
-    *, subscription_id: int, user: Any, changes: dict[str, Any], expected_version: int | None = None
+    *, subscription_id: int, user: Actor, changes: dict[str, Any], expected_version: int | None = None
 ) -> Subscription:
     """Change the chosen chains / clusters / regions (``*_ids``), ``language`` or ``is_active``; a stale
     ``expected_version`` raises ConflictError and writes nothing."""
@@ -142,7 +143,7 @@ def subscription_update(
 
 
 @transaction.atomic
-def subscription_delete(*, subscription_id: int, user: Any, expected_version: int | None = None) -> None:
+def subscription_delete(*, subscription_id: int, user: Actor, expected_version: int | None = None) -> None:
     """Unsubscribe; deliveries already made keep their record (their subscription link is cleared)."""
     subscription = _locked(subscription_id, user)
     version_check(subscription, expected_version)

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chainmap.core.actors import Actor
 from chainmap.core.api.caching import CachedListMixin
 from chainmap.core.api.views import ApiViewSet, VersionedMixin, require
 from projects import models as pm
@@ -26,7 +27,7 @@ from projects.joint.api import serializers as s
 from projects.joint.api.filters import BatchFilterSet, JointProjectFilterSet, MilestoneFilterSet
 
 
-def visible_projects(user: Any) -> QuerySet[pm.JointProject]:
+def visible_projects(user: Actor) -> QuerySet[pm.JointProject]:
     return selectors_joint.projects_visible_to(user)
 
 
