@@ -17,7 +17,7 @@ from chainmap.diagrams.services import fonts
 from chainmap.diagrams.services.dot import DotOptions, build_dot
 from chainmap.diagrams.services.render import RenderError, render_dot
 from chainmap.diagrams.services.service import COMPACT_NODES
-from chainmap.diagrams.services.snapshot import (
+from chainmap.diagrams.selectors.snapshot import (
     EDGE_KINDS,
     LEVELS,
     SEGMENTS,

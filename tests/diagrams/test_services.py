@@ -36,7 +36,7 @@ from chainmap.diagrams.services.dot import (
     wrap,
 )
 from chainmap.diagrams.services.render import FontMissingError, RenderTimeoutError, render_dot, sanitize_svg
-from chainmap.diagrams.services.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
+from chainmap.diagrams.selectors.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
 from tests import factories as f
 from tests.conftest import require
 

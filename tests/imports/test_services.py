@@ -18,8 +18,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from chainmap import models as m
+from chainmap.core.formulas import escape_cell, unescape_cell
 from chainmap.imports.services import exports, imports
-from chainmap.imports.services.spreadsheets import escape_cell, unescape_cell, write_csv, write_xlsx
+from chainmap.imports.services.spreadsheets import write_csv, write_xlsx
 from tests import factories as f
 
 REASON = "2026年第一季度链图校核"

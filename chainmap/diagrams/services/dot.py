@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import graphviz
 from django.utils.translation import gettext as _
 
-from chainmap.diagrams.services.snapshot import (
+from chainmap.diagrams.selectors.snapshot import (
     ADDED,
     CHANGED,
     EDGE_KINDS,

@@ -40,7 +40,7 @@ from chainmap.diagrams.services.render import (
     render_dot,
     sanitize_svg,
 )
-from chainmap.diagrams.services.snapshot import DiagramSnapshot
+from chainmap.diagrams.selectors.snapshot import DiagramSnapshot
 from chainmap.models import Chain, Cluster, Diagram, DiagramKind, DiagramStatus
 
 if TYPE_CHECKING:

@@ -34,9 +34,10 @@ from chainmap.accounts import permissions
 from chainmap.core import jobs, roles
 from chainmap.core.actors import Actor, User, signed_in
 from chainmap.core.exceptions import ConflictError
+from chainmap.core.formulas import unescape_cell
 from chainmap.core.history import save_with_reason
 from chainmap.core.validators import clean_credit_code, normalize_credit_code
-from chainmap.imports.services.spreadsheets import SpreadsheetError, Table, read_table, unescape_cell
+from chainmap.imports.services.spreadsheets import SpreadsheetError, Table, read_table
 from chainmap.maps.models.chains import EdgeKind, node_code_validator
 from chainmap.maps.services import mapedit
 from chainmap.models import (

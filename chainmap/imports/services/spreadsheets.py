@@ -1,8 +1,9 @@
-"""Reading and writing the spreadsheets of imports and exports: upload checks, CSV/XLSX, formula escaping.
+"""Reading and writing the spreadsheets of imports and exports: upload checks, CSV/XLSX.
 
-Nothing here knows about the model: a table is a header row and rows of text cells. Every check on an
-upload (size, real XLSX or CSV by content, zip bomb, row count, encoding) happens here, before a row
-reaches the importer; each failure raises ``SpreadsheetError`` with a message for the ``file`` field.
+Nothing here knows about the model: a table is a header row and rows of text cells, escaped on the
+way out by the one rule of ``chainmap.core.formulas``. Every check on an upload (size, real XLSX or
+CSV by content, zip bomb, row count, encoding) happens here, before a row reaches the importer; each
+failure raises ``SpreadsheetError`` with a message for the ``file`` field.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-# A cell starting with one of these is a formula (or DDE payload) to Excel, LibreOffice and WPS.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-ESCAPE = "'"
+from chainmap.core.formulas import escape_cell
+
 XLSX_MEMBERS = ("[Content_Types].xml", "xl/workbook.xml")
 ZIP_MAGIC = b"PK\x03\x04"
 # Members too small to matter are not held to the compression ratio (an empty sheet compresses well).
@@ -39,26 +39,6 @@ class Table:
     file_format: str
     headers: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
-
-
-def escape_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe; ``unescape_cell`` undoes it.
-
-    Text already starting with an apostrophe followed by a formula character or another apostrophe is
-    escaped too, so that unescaping is exact for every string."""
-    if not isinstance(value, str) or not value:
-        return value
-    if value.startswith(FORMULA_PREFIXES):
-        return ESCAPE + value
-    if value.startswith(ESCAPE) and len(value) > 1 and value[1] in (*FORMULA_PREFIXES, ESCAPE):
-        return ESCAPE + value
-    return value
-
-
-def unescape_cell(value: str) -> str:
-    if value.startswith(ESCAPE) and len(value) > 1 and value[1] in (*FORMULA_PREFIXES, ESCAPE):
-        return value[1:]
-    return value
 
 
 def _cell_text(value: Any) -> str:

@@ -14,7 +14,7 @@ from django.db.models import Count, Max, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from chainmap.diagrams.services.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
+from chainmap.diagrams.selectors.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
 from chainmap.leadership.models import terms_in_effect
 from chainmap.models import (
     OPEN_BOTTLENECK_STATUSES,
