@@ -37,6 +37,7 @@ from chainmap.core.exceptions import ConflictError
 from chainmap.core.formulas import unescape_cell
 from chainmap.core.history import save_with_reason
 from chainmap.core.validators import clean_credit_code, normalize_credit_code
+from chainmap.enterprises.services.enterprises import EnterpriseInput, enterprise_create, enterprise_update
 from chainmap.imports.services.spreadsheets import SpreadsheetError, Table, read_table
 from chainmap.maps.models.chains import EdgeKind, node_code_validator
 from chainmap.maps.services import mapedit
@@ -755,15 +756,14 @@ class EnterpriseHandler(Handler):
         return _show(value)
 
     def _save(self, enterprise: Enterprise | None, code: str, values: dict[str, Any]) -> None:
-        """Enterprise master data has no service of its own yet: saved here with history and version."""
+        """Through the enterprise services, the same writes the edit page and the API make."""
+        data = EnterpriseInput(**values)
         if enterprise is None:
-            enterprise = Enterprise(credit_code=code, version=0)
+            enterprise = enterprise_create(user=self.user, reason=self.reason, credit_code=code, data=data)
         else:
-            enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-        for key, value in values.items():
-            setattr(enterprise, key, value)
-        enterprise.version += 1
-        save_with_reason(enterprise, user=self.user, reason=self.reason)
+            enterprise = enterprise_update(
+                enterprise_id=enterprise.pk, user=self.user, reason=self.reason, expected_version=None, changes=data
+            )
         self.existing[code] = enterprise
 
     def export_rows(self) -> list[list[Any]]:
