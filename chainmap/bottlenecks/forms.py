@@ -14,6 +14,7 @@ from chainmap.core.forms import RegionChoiceField
 from chainmap.core.widgets import IsoDateInput
 from chainmap.maps.forms import ChainChoiceField, ReasonField
 from chainmap.maps.services.assessments import NOTE_MAX
+from chainmap.maps.services.mapedit import BottleneckInput
 from chainmap.models import Bottleneck, BottleneckStatus, Chain, Level, Mechanism, Node, Region
 
 
@@ -105,6 +106,46 @@ class BottleneckForm(forms.Form):
             del self.fields["raised_by"]
         else:
             del self.fields["version"]
+
+    EDITABLE_FIELDS = ("title", "description", "severity", "mechanism", "status", "target_date")
+
+    def node_ids(self) -> list[int]:
+        return [node.pk for node in self.cleaned_data.get("nodes") or []]
+
+    def changes(self) -> dict[str, Any]:
+        """What the valid form changes on its bottleneck, in the service's names."""
+        bottleneck = self._init_kwargs["bottleneck"]
+        assert bottleneck is not None
+        data = self.cleaned_data
+        changes: dict[str, Any] = {}
+        for field in self.EDITABLE_FIELDS:
+            value = data.get(field)
+            if field in ("description", "mechanism"):
+                value = value or ""
+            if value != getattr(bottleneck, field):
+                changes[field] = value
+        node_ids = self.node_ids()
+        if set(node_ids) != set(bottleneck.nodes.values_list("pk", flat=True)):
+            changes["node_ids"] = node_ids
+        return changes
+
+    def to_input(self) -> BottleneckInput:
+        """The service's input (the same the API's serializer produces): on create the new
+        bottleneck's fields, on edit the fields the form changes."""
+        if self._init_kwargs["bottleneck"] is not None:
+            return BottleneckInput(**self.changes())
+        data = self.cleaned_data
+        return BottleneckInput(
+            code=data["code"],
+            title=data["title"],
+            raised_by_id=data["raised_by"].pk,
+            description=data.get("description") or "",
+            severity=data["severity"],
+            mechanism=data.get("mechanism") or "",
+            status=data["status"],
+            target_date=data.get("target_date"),
+            node_ids=self.node_ids(),
+        )
 
 
 class AssessmentForm(forms.Form):

@@ -36,7 +36,7 @@ from chainmap.maps.services import assessments, mapedit
 from chainmap.models import Bottleneck, Chain
 
 BOARD_PAGE_SIZE = 50
-EDITABLE_FIELDS = ("title", "description", "severity", "mechanism", "status", "target_date")
+EDITABLE_FIELDS = BottleneckForm.EDITABLE_FIELDS
 
 
 # --- board and page ------------------------------------------------------------------------------
@@ -72,10 +72,6 @@ def bottleneck_detail(request: HttpRequest, code: str) -> HttpResponse:
 # --- create and edit -----------------------------------------------------------------------------
 
 
-def _node_ids(form: BottleneckForm) -> list[int]:
-    return [node.pk for node in form.cleaned_data.get("nodes") or []]
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def bottleneck_create(request: HttpRequest, slug: str) -> HttpResponse:
     chain = get_object_or_404(Chain.objects.visible_to(request.user), slug=slug)
@@ -86,18 +82,7 @@ def bottleneck_create(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             bottleneck = mapedit.bottleneck_create(
-                chain_id=chain.pk,
-                user=request.user,
-                reason=data["reason"],
-                code=data["code"],
-                title=data["title"],
-                raised_by_id=data["raised_by"].pk,
-                description=data.get("description", ""),
-                severity=data["severity"],
-                mechanism=data.get("mechanism", ""),
-                status=data["status"],
-                target_date=data.get("target_date"),
-                node_ids=_node_ids(form),
+                chain_id=chain.pk, user=request.user, reason=data["reason"], data=form.to_input()
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -106,21 +91,6 @@ def bottleneck_create(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("chainmap:bottleneck_detail", code=bottleneck.code)
     status = 400 if request.method == "POST" else 200
     return render(request, "chainmap/bottlenecks/form.html", {"form": form, "chain": chain}, status=status)
-
-
-def _changes(form: BottleneckForm, bottleneck: Bottleneck, current_node_ids: set[int]) -> dict[str, Any]:
-    data = form.cleaned_data
-    changes: dict[str, Any] = {}
-    for field in EDITABLE_FIELDS:
-        value = data.get(field)
-        if field in ("description", "mechanism"):
-            value = value or ""
-        if value != getattr(bottleneck, field):
-            changes[field] = value
-    node_ids = _node_ids(form)
-    if set(node_ids) != current_node_ids:
-        changes["node_ids"] = node_ids
-    return changes
 
 
 def _conflict(
@@ -161,9 +131,9 @@ def bottleneck_edit(request: HttpRequest, code: str) -> HttpResponse:
         )
     form = BottleneckForm(request.POST, chain=chain, bottleneck=bottleneck)
     if form.is_valid():
-        changes = _changes(form, bottleneck, current_node_ids)
+        changes = form.to_input()
         try:
-            if not changes:
+            if not changes.given():
                 form.add_error(None, _("Nothing was changed."))
             else:
                 mapedit.bottleneck_update(

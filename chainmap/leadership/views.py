@@ -47,6 +47,13 @@ class TermForm(forms.Form):
     ends_on = forms.DateField(label=gettext_lazy("Ends on"), widget=IsoDateInput())
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=REASON_MAX_LENGTH)
 
+    def to_input(self) -> term_services.TermInput:
+        """The term's region and dates as the service's input (the same the API's serializer produces)."""
+        data = self.cleaned_data
+        return term_services.TermInput(
+            region_id=data["region"].pk, starts_on=data["starts_on"], ends_on=data["ends_on"]
+        )
+
 
 class RegenerateForm(forms.Form):
     starts_on = forms.DateField(label=gettext_lazy("New rule from"), widget=IsoDateInput())
@@ -88,9 +95,7 @@ def term_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     term_id=term.pk,
                     user=request.user,
                     reason=data["reason"],
-                    region_id=data["region"].pk,
-                    starts_on=data["starts_on"],
-                    ends_on=data["ends_on"],
+                    changes=form.to_input(),
                 )
             except ValidationError as error:
                 _apply_errors(form, error)

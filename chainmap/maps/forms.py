@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.maps.models.chains import EdgeKind, Segment
+from chainmap.maps.services.mapedit import EdgeInput, NodeInput
 from chainmap.models import Chain, Node
 
 
@@ -28,6 +29,15 @@ class ReasonField(forms.CharField):
 
 
 RESOLVE_THEIRS, RESOLVE_MINE = "theirs", "mine"
+
+# Node form field → the model attribute (and service field) it edits.
+NODE_ATTRS = {
+    "name": "name",
+    "segment": "segment",
+    "parent": "parent_id",
+    "description": "description",
+    "key_technologies": "key_technologies",
+}
 
 
 class NodeChoiceField(forms.ModelChoiceField):
@@ -80,6 +90,7 @@ class NodeForm(forms.Form):
             # A proposal can rename or move a node; description and technologies are the leader's to edit.
             del self.fields["description"]
             del self.fields["key_technologies"]
+        self.node = node
         self.conflict_names: tuple[str, ...] = ()
         if node is None:
             del self.fields["conflicts"]
@@ -117,6 +128,34 @@ class NodeForm(forms.Form):
         """The conflicting fields resolved in favour of the other person's value (valid form only)."""
         return {name for name in self.conflict_names if self.cleaned_data.get(f"resolve_{name}") == RESOLVE_THEIRS}
 
+    def values(self) -> dict[str, Any]:
+        """The valid form's values by model attribute, for the fields this form edits."""
+        data = self.cleaned_data
+        values: dict[str, Any] = {}
+        for name, attr in NODE_ATTRS.items():
+            if name not in self.fields:
+                continue
+            if name == "parent":
+                values[attr] = data["parent"].pk if data.get("parent") else None
+            else:
+                values[attr] = data.get(name, "")
+        return values
+
+    def changes(self) -> dict[str, Any]:
+        """What the form changes on its node; a conflict resolved as "keep theirs" changes nothing."""
+        assert self.node is not None
+        kept = {NODE_ATTRS[name] for name in self.kept_theirs()}
+        node = self.node
+        values = self.values().items()
+        return {attr: value for attr, value in values if attr not in kept and value != getattr(node, attr)}
+
+    def to_input(self) -> NodeInput:
+        """The service's input (the same the API's serializer produces): on create the new node's
+        fields, on edit the fields the form changes."""
+        if self.node is not None:
+            return NodeInput(**self.changes())
+        return NodeInput(code=self.cleaned_data["code"], **self.values())
+
 
 class EdgeForm(forms.Form):
     source = NodeChoiceField(label=_("Supplier node"), queryset=Node.objects.none())
@@ -128,6 +167,11 @@ class EdgeForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(NodeChoiceField, self.fields["source"]).queryset = _chain_nodes(chain)
         cast(NodeChoiceField, self.fields["target"]).queryset = _chain_nodes(chain)
+
+    def to_input(self) -> EdgeInput:
+        """The new edge as the service's input (the same the API's serializer produces; no note here)."""
+        data = self.cleaned_data
+        return EdgeInput(source_id=data["source"].pk, target_id=data["target"].pk, kind=data["kind"], note="")
 
 
 class DeleteForm(forms.Form):

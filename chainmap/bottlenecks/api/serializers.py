@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
+from chainmap.maps.api.serializers import node_id_by_code
+from chainmap.maps.services.mapedit import BottleneckInput
+
+
+def _bottleneck_input(data: dict[str, Any], *, chain_id: int) -> BottleneckInput:
+    """Validated data as the service's input: nodes by code, of the bottleneck's chain."""
+    data = {key: value for key, value in data.items() if key not in ("chain", "reason")}
+    if "nodes" in data:
+        data["node_ids"] = [node_id_by_code(code, field="nodes", chain_id=chain_id) for code in data.pop("nodes")]
+    return BottleneckInput.from_data(data)
+
 
 # --- bottlenecks ---------------------------------------------------------------------------------
 
@@ -49,6 +62,11 @@ class BottleneckCreateSerializer(serializers.Serializer):
     )
     reason = reason_field()
 
+    def to_input(self) -> BottleneckInput:
+        """The new bottleneck as the service's input (the same the editor's form produces)."""
+        data = dict(self.validated_data)
+        return _bottleneck_input({"nodes": [], **data}, chain_id=data["chain"].pk)
+
 
 class BottleneckUpdateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
@@ -61,3 +79,7 @@ class BottleneckUpdateSerializer(serializers.Serializer):
         child=StrictCharField(max_length=40), required=False, max_length=100, help_text="Node codes."
     )
     reason = reason_field()
+
+    def to_input(self, *, chain_id: int) -> BottleneckInput:
+        """The given fields as the service's input (the same the editor's form produces)."""
+        return _bottleneck_input(dict(self.validated_data), chain_id=chain_id)

@@ -16,7 +16,6 @@ from chainmap.bottlenecks.api import serializers as s
 from chainmap.bottlenecks.api.filters import BottleneckFilterSet
 from chainmap.core.api.caching import CachedListMixin
 from chainmap.core.api.views import ApiViewSet, VersionedMixin, require
-from chainmap.maps.api.views import node_id_by_code
 from chainmap.maps.services import mapedit
 
 # --- bottlenecks ---------------------------------------------------------------------------------
@@ -50,23 +49,12 @@ class BottleneckViewSet(
             .prefetch_related("nodes")
         )
 
-    def _node_ids(self, codes: list[str], chain_id: int) -> list[int]:
-        return [node_id_by_code(code, field="nodes", chain_id=chain_id) for code in codes]  # type: ignore[misc]
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(s.BottleneckCreateSerializer)
-        chain = data.pop("chain")
+        valid = self.validated(s.BottleneckCreateSerializer)
+        chain = valid.validated_data["chain"]
         require(permissions.can_create_bottleneck(user=request.user, chain_id=chain.pk))
-        extra = {k: data[k] for k in ("description", "severity", "mechanism", "target_date") if k in data}
         bottleneck = mapedit.bottleneck_create(
-            chain_id=chain.pk,
-            user=request.user,
-            reason=data["reason"],
-            code=data["code"],
-            title=data["title"],
-            raised_by_id=data["raised_by"].pk,
-            node_ids=self._node_ids(data.get("nodes", []), chain.pk),
-            **extra,
+            chain_id=chain.pk, user=request.user, reason=valid.validated_data["reason"], data=valid.to_input()
         )
         return self.show(bottleneck, code=status.HTTP_201_CREATED)
 
@@ -74,11 +62,12 @@ class BottleneckViewSet(
         bottleneck = self.get_object()
         require(permissions.can_edit_bottleneck(user=request.user, bottleneck=bottleneck))
         expected = self.expected_version(bottleneck)
-        data = self.input(s.BottleneckUpdateSerializer, partial=kwargs.get("partial", False))
-        reason = data.pop("reason", "")
-        if "nodes" in data:
-            data["node_ids"] = self._node_ids(data.pop("nodes"), bottleneck.chain_id)
+        valid = self.validated(s.BottleneckUpdateSerializer, partial=kwargs.get("partial", False))
         bottleneck = mapedit.bottleneck_update(
-            bottleneck_id=bottleneck.pk, user=request.user, reason=reason, expected_version=expected, changes=data
+            bottleneck_id=bottleneck.pk,
+            user=request.user,
+            reason=valid.validated_data.get("reason", ""),
+            expected_version=expected,
+            changes=valid.to_input(chain_id=bottleneck.chain_id),
         )
         return self.show(bottleneck)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, calendar_date, reason_field
+from chainmap.leadership.services.calendar import TermInput
 
 # --- leadership and proposals --------------------------------------------------------------------
 
@@ -29,6 +30,10 @@ class LeadershipTermUpdateSerializer(serializers.Serializer):
     starts_on = calendar_date()
     ends_on = calendar_date()
     reason = reason_field()
+
+    def to_input(self) -> TermInput:
+        """The given fields as the service's input (the same the term form produces)."""
+        return TermInput.from_data({key: value for key, value in self.validated_data.items() if key != "reason"})
 
 
 class TermsRegenerateSerializer(serializers.Serializer):

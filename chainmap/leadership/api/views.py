@@ -57,15 +57,12 @@ class LeadershipTermViewSet(
         term = self.get_object()
         require(permissions.can_manage_calendars(user=request.user))
         expected = self.expected_version(term)
-        data = self.input(s.LeadershipTermUpdateSerializer, partial=kwargs.get("partial", False))
-        region = data.get("region")
+        valid = self.validated(s.LeadershipTermUpdateSerializer, partial=kwargs.get("partial", False))
         term = terms.term_update(
             term_id=term.pk,
             user=request.user,
-            reason=data.get("reason", ""),
-            region_id=region.pk if region is not None else None,
-            starts_on=data.get("starts_on"),
-            ends_on=data.get("ends_on"),
+            reason=valid.validated_data.get("reason", ""),
+            changes=valid.to_input(),
             expected_version=expected,
         )
         return self.show(term)

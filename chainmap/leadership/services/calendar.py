@@ -15,6 +15,9 @@ chain lock), the caller gets a ValidationError, never an IntegrityError.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -24,11 +27,25 @@ from django.utils.translation import gettext as _
 from chainmap.accounts import permissions
 from chainmap.core.actors import Actor
 from chainmap.core.history import record_reason
+from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.core.versions import version_check
 from chainmap.leadership.services.rotation import add_months, leadership_generate_terms
 from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
 
 ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TermInput(WriteInput):
+    """One edit of a leadership term, in the service's names: what the term form (``TermForm.to_input``)
+    and the API's serializer (``LeadershipTermUpdateSerializer.to_input``) both produce. A field left
+    ``UNSET`` was not given and keeps its value."""
+
+    RELATIONS = {"region": "region_id"}
+
+    region_id: int = UNSET
+    starts_on: dt.date = UNSET
+    ends_on: dt.date = UNSET
 
 
 def _require(*, user: Actor, reason: str) -> str:
@@ -79,10 +96,16 @@ def term_update(
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
     expected_version: int | None = None,
+    changes: TermInput | Mapping[str, Any] | None = None,
 ) -> LeadershipTerm:
-    """Change one term's region or dates; its neighbours follow so the calendar stays gapless. Every
-    term that changes (a neighbour too) moves its version; a stale ``expected_version`` of this term
-    raises ConflictError and writes nothing."""
+    """Change one term's region or dates (``changes``, a mapping read as ``TermInput.from_data``; or
+    the keywords); its neighbours follow so the calendar stays gapless. Every term that changes (a
+    neighbour too) moves its version; a stale ``expected_version`` of this term raises ConflictError
+    and writes nothing."""
+    if changes is not None:
+        given = changes if isinstance(changes, TermInput) else TermInput.from_data(changes)
+        region_id = given.value("region_id", region_id)
+        starts_on, ends_on = given.value("starts_on", starts_on), given.value("ends_on", ends_on)
     reason = _require(user=user, reason=reason)
     term = LeadershipTerm.objects.filter(pk=term_id).first()
     if term is None:

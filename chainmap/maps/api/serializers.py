@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,9 +13,24 @@ from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
 from chainmap.maps.models.chains import EdgeKind
 from chainmap.maps.models.proposals import Operation
+from chainmap.maps.services.mapedit import EdgeInput, NodeInput
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+
+def node_id_by_code(code: str | None, *, field: str, chain_id: int | None = None) -> int | None:
+    """The id of the node of this code (of the chain, given one); an unknown code is a 400 naming ``field``."""
+    if code is None:
+        return None
+    nodes = m.Node.objects.filter(code=code)
+    if chain_id is not None:
+        nodes = nodes.filter(chain_id=chain_id)
+    node_id = nodes.values_list("pk", flat=True).first()
+    if node_id is None:
+        raise ValidationError({field: _("Unknown node code %(code)s.") % {"code": code}})
+    return node_id
+
 
 # --- regions, chains, clusters -------------------------------------------------------------------
 
@@ -114,6 +131,15 @@ class NodeCreateSerializer(serializers.Serializer):
     key_technologies = StrictCharField(max_length=2000, required=False, allow_blank=True)
     reason = reason_field()
 
+    def to_input(self) -> NodeInput:
+        """The new node as the service's input (the same the editor's form produces): the parent by
+        code, of the node's chain."""
+        data = {key: value for key, value in self.validated_data.items() if key not in ("chain", "reason")}
+        if "parent" in data:
+            chain_id = self.validated_data["chain"].pk
+            data["parent_id"] = node_id_by_code(data.pop("parent"), field="parent", chain_id=chain_id)
+        return NodeInput.from_data(data)
+
 
 class NodeUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
@@ -126,6 +152,14 @@ class NodeUpdateSerializer(serializers.Serializer):
     position = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
     reason = reason_field()
 
+    def to_input(self, *, chain_id: int) -> NodeInput:
+        """The given fields as the service's input (the same the editor's form produces): the parent
+        by code, of the node's chain."""
+        data = {key: value for key, value in self.validated_data.items() if key != "reason"}
+        if "parent" in data:
+            data["parent_id"] = node_id_by_code(data.pop("parent"), field="parent", chain_id=chain_id)
+        return NodeInput.from_data(data)
+
 
 class EdgeCreateSerializer(serializers.Serializer):
     chain = serializers.SlugRelatedField(slug_field="slug", queryset=m.Chain.objects.all())
@@ -137,11 +171,25 @@ class EdgeCreateSerializer(serializers.Serializer):
     note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     reason = reason_field()
 
+    def to_input(self) -> EdgeInput:
+        """The new edge as the service's input (the same the editor's form produces): nodes by code."""
+        data = self.validated_data
+        return EdgeInput(
+            source_id=node_id_by_code(data["source"], field="source"),  # type: ignore[arg-type]
+            target_id=node_id_by_code(data["target"], field="target"),  # type: ignore[arg-type]
+            kind=data["kind"],
+            note=data.get("note", ""),
+        )
+
 
 class EdgeUpdateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EdgeKind.choices)
     note = StrictCharField(max_length=500, required=False, allow_blank=True)
     reason = reason_field()
+
+    def to_input(self) -> EdgeInput:
+        """The given fields as the service's input."""
+        return EdgeInput.from_data({key: value for key, value in self.validated_data.items() if key != "reason"})
 
 
 class ProposalItemSerializer(StrictModelSerializer):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -27,20 +25,8 @@ from chainmap.maps.api.filters import (
     ProposalFilterSet,
     RegionFilterSet,
 )
+from chainmap.maps.api.serializers import node_id_by_code as node_id_by_code  # re-exported: other areas use it
 from chainmap.maps.services import mapedit, proposals
-
-
-def node_id_by_code(code: str | None, *, field: str, chain_id: int | None = None) -> int | None:
-    if code is None:
-        return None
-    nodes = m.Node.objects.filter(code=code)
-    if chain_id is not None:
-        nodes = nodes.filter(chain_id=chain_id)
-    node_id = nodes.values_list("pk", flat=True).first()
-    if node_id is None:
-        raise ValidationError({field: _("Unknown node code %(code)s.") % {"code": code}})
-    return node_id
-
 
 # --- regions, chains, clusters -------------------------------------------------------------------
 
@@ -119,11 +105,10 @@ class ChainMapRowMixin(VersionedMixin):
         request = self.request  # type: ignore[attr-defined]
         require(permissions.can_edit_chain_map(user=request.user, chain_id=obj.chain_id))
         expected = self.expected_version(obj)
-        data = self.input(serializer, partial=partial)  # type: ignore[attr-defined]
-        reason = data.pop("reason", "")
-        if "parent" in data:
-            data["parent_id"] = node_id_by_code(data.pop("parent"), field="parent", chain_id=obj.chain_id)
-        changed = service(**{key: obj.pk}, user=request.user, reason=reason, expected_version=expected, changes=data)
+        valid = self.validated(serializer, partial=partial)  # type: ignore[attr-defined]
+        changes = valid.to_input(chain_id=obj.chain_id) if serializer is s.NodeUpdateSerializer else valid.to_input()
+        reason = valid.validated_data.get("reason", "")
+        changed = service(**{key: obj.pk}, user=request.user, reason=reason, expected_version=expected, changes=changes)
         return self.show(changed)  # type: ignore[attr-defined]
 
     def chain_map_destroy(self, obj: Any, *, service: Any, key: str) -> Response:
@@ -156,18 +141,10 @@ class NodeViewSet(CachedListMixin, ChainMapRowMixin, viewsets.ModelViewSet, ApiV
         return m.Node.objects.visible_to(self.request.user).select_related("chain", "parent")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(s.NodeCreateSerializer)
-        chain = data["chain"]
+        valid = self.validated(s.NodeCreateSerializer)
+        data = valid.validated_data
         node = mapedit.node_create(
-            chain_id=chain.pk,
-            user=request.user,
-            reason=data["reason"],
-            code=data["code"],
-            name=data["name"],
-            segment=data["segment"],
-            parent_id=node_id_by_code(data.get("parent"), field="parent", chain_id=chain.pk),
-            description=data.get("description", ""),
-            key_technologies=data.get("key_technologies", ""),
+            chain_id=data["chain"].pk, user=request.user, reason=data["reason"], data=valid.to_input()
         )
         return self.show(node, code=status.HTTP_201_CREATED)
 
@@ -202,16 +179,10 @@ class EdgeViewSet(CachedListMixin, ChainMapRowMixin, viewsets.ModelViewSet, ApiV
         return m.Edge.objects.visible_to(self.request.user).select_related("chain", "source", "target")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(s.EdgeCreateSerializer)
-        chain = data["chain"]
+        valid = self.validated(s.EdgeCreateSerializer)
+        data = valid.validated_data
         edge = mapedit.edge_create(
-            chain_id=chain.pk,
-            user=request.user,
-            reason=data["reason"],
-            source_id=node_id_by_code(data["source"], field="source"),  # type: ignore[arg-type]
-            target_id=node_id_by_code(data["target"], field="target"),  # type: ignore[arg-type]
-            kind=data["kind"],
-            note=data.get("note", ""),
+            chain_id=data["chain"].pk, user=request.user, reason=data["reason"], data=valid.to_input()
         )
         return self.show(edge, code=status.HTTP_201_CREATED)
 
@@ -245,8 +216,7 @@ class ProposalViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateM
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(s.ProposalCreateSerializer)
-        require(permissions.can_propose_change(user=request.user, chain_id=data["chain"].pk))
+        data = self.input(s.ProposalCreateSerializer)  # the service checks who may propose, as for the page
         proposal = proposals.proposal_create(
             chain_id=data["chain"].pk,
             author=request.user,
@@ -259,8 +229,7 @@ class ProposalViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateM
     @extend_schema(request=s.ReviewCommentSerializer, responses=s.ProposalSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        proposal = self.get_object()
-        require(permissions.can_review_proposal(user=request.user, proposal=proposal))
+        proposal = self.get_object()  # the service checks the rest (open, who reviews), as for the page
         data = self.input(s.ReviewCommentSerializer)
         return self.show(
             proposals.proposal_approve(proposal_id=proposal.pk, reviewer=request.user, comment=data["comment"])
@@ -269,8 +238,7 @@ class ProposalViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateM
     @extend_schema(request=s.RejectSerializer, responses=s.ProposalSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
-        proposal = self.get_object()
-        require(permissions.can_review_proposal(user=request.user, proposal=proposal))
+        proposal = self.get_object()  # the service checks the rest (open, who reviews), as for the page
         data = self.input(s.RejectSerializer)
         return self.show(
             proposals.proposal_reject(proposal_id=proposal.pk, reviewer=request.user, comment=data["comment"])
@@ -279,8 +247,7 @@ class ProposalViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateM
     @extend_schema(request=None, responses=s.ProposalSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
-        proposal = self.get_object()
-        require(permissions.can_withdraw_proposal(user=request.user, proposal=proposal))
+        proposal = self.get_object()  # the service checks the rest (open, its author), as for the page
         return self.show(proposals.proposal_withdraw(proposal_id=proposal.pk, user=request.user))
 
     @extend_schema(
@@ -288,8 +255,7 @@ class ProposalViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateM
     )
     @action(detail=True, methods=["post"])
     def revert(self, request: Request, pk: str | None = None) -> Response:
-        proposal = self.get_object()
-        require(permissions.can_revert_proposal(user=request.user, proposal=proposal))
+        proposal = self.get_object()  # the service checks the rest (approved, who proposes), as for the page
         data = self.input(s.RevertSerializer)
         reverted = proposals.proposal_revert(proposal_id=proposal.pk, author=request.user, reason=data["reason"])
         return self.show(reverted, code=status.HTTP_201_CREATED)

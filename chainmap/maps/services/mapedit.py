@@ -13,9 +13,9 @@ approval applies the same private ``_apply_*`` functions. Every write:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -26,11 +26,75 @@ from chainmap.bottlenecks.models import BottleneckStatus, Mechanism
 from chainmap.core.actors import Actor
 from chainmap.core.exceptions import ConflictError
 from chainmap.core.history import delete_with_reason, save_with_reason
+from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.maps.models.chains import EdgeKind, Segment, node_code_validator
 from chainmap.maps.selectors.history import describe_changes, user_display
 from chainmap.models import Bottleneck, Chain, Edge, Node, Placement, Region
 
 REASON_MAX = 1000
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeInput(WriteInput):
+    """One write of a node, in the service's names: what the node editor's form (``NodeForm.to_input``)
+    and the API's serializers (``NodeCreateSerializer`` / ``NodeUpdateSerializer.to_input``) both
+    produce. A field left ``UNSET`` was not given: a create takes its default, an update keeps it.
+    ``code`` is given on create only; an update refuses it, naming it."""
+
+    RELATIONS = {"parent": "parent_id"}
+
+    code: str = UNSET
+    name: str = UNSET
+    segment: str = UNSET
+    parent_id: int | None = UNSET
+    description: str = UNSET
+    key_technologies: str = UNSET
+    position: int | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeInput(WriteInput):
+    """One write of a supply relation (``EdgeForm.to_input``, ``EdgeCreateSerializer`` /
+    ``EdgeUpdateSerializer.to_input``). Source and target are given on create only."""
+
+    RELATIONS = {"source": "source_id", "target": "target_id"}
+
+    source_id: int = UNSET
+    target_id: int = UNSET
+    kind: str = UNSET
+    note: str = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class BottleneckInput(WriteInput):
+    """One write of a bottleneck (``BottleneckForm.to_input``, ``BottleneckCreateSerializer`` /
+    ``BottleneckUpdateSerializer.to_input``). Code and raising region are given on create only;
+    publishing is ``status="published"``."""
+
+    RELATIONS = {"raised_by": "raised_by_id"}
+    MANY = {"nodes": "node_ids"}
+
+    code: str = UNSET
+    title: str = UNSET
+    raised_by_id: int = UNSET
+    description: str = UNSET
+    severity: int = UNSET
+    mechanism: str = UNSET
+    status: str = UNSET
+    target_date: dt.date | None = UNSET
+    node_ids: list[int] = UNSET
+
+
+InputT = TypeVar("InputT", bound=WriteInput)
+
+
+def read_input(kind: type[InputT], data: InputT | Mapping[str, Any]) -> InputT:
+    """The write's input: as given, or a mapping in the writers' names read by ``from_data``."""
+    return data if isinstance(data, kind) else kind.from_data(data)  # type: ignore[arg-type]
+
 
 NODE_FIELDS = ("name", "segment", "parent_id", "description", "key_technologies", "position")
 EDGE_FIELDS = ("kind", "note")
@@ -210,19 +274,11 @@ def _apply_node_create(
 
 @transaction.atomic
 def node_create(
-    *,
-    chain_id: int,
-    user: Actor,
-    reason: str,
-    code: str,
-    name: str,
-    segment: str,
-    parent_id: int | None = None,
-    description: str = "",
-    key_technologies: str = "",
-    position: int | None = None,
+    *, chain_id: int, user: Actor, reason: str, data: NodeInput | Mapping[str, Any] | None = None, **fields: Any
 ) -> Node:
-    """Add a node to the chain."""
+    """Add a node to the chain (``data`` gives its code, name and segment at least). Fields given as
+    keywords instead are read as a mapping, like ``data``."""
+    given = read_input(NodeInput, fields if data is None else data).given()
     reason = clean_reason(reason)
     chain = _lock(Chain, chain_id, "chain")
     _authorize_chain(user=user, chain_id=chain.pk)
@@ -230,13 +286,13 @@ def node_create(
         chain=chain,
         user=user,
         reason=reason,
-        code=code,
-        name=name,
-        segment=segment,
-        parent_id=parent_id,
-        description=description,
-        key_technologies=key_technologies,
-        position=position,
+        code=given.pop("code", ""),
+        name=given.pop("name", ""),
+        segment=given.pop("segment", ""),
+        parent_id=given.pop("parent_id", None),
+        description=given.pop("description", None) or "",
+        key_technologies=given.pop("key_technologies", None) or "",
+        position=given.pop("position", None),
     )
 
 
@@ -267,14 +323,16 @@ def _apply_node_update(*, node: Node, user: Actor, reason: str, changes: dict[st
 
 @transaction.atomic
 def node_update(
-    *, node_id: int, user: Actor, reason: str, expected_version: int | None, changes: dict[str, Any]
+    *, node_id: int, user: Actor, reason: str, expected_version: int | None, changes: NodeInput | Mapping[str, Any]
 ) -> Node:
-    """Change a node's fields. An unchanged save writes nothing and keeps the version."""
+    """Change a node's fields (those ``changes`` gives; a mapping is read as ``NodeInput.from_data``).
+    An unchanged save writes nothing and keeps the version."""
+    given = read_input(NodeInput, changes).given()
     reason = clean_reason(reason)
     node = _lock(Node, node_id, "node")
     _authorize_chain(user=user, chain_id=node.chain_id)
     _check_version(node, expected_version)
-    return _apply_node_update(node=node, user=user, reason=reason, changes=changes)
+    return _apply_node_update(node=node, user=user, reason=reason, changes=given)
 
 
 def node_delete_blockers(node: Node) -> list[str]:
@@ -373,37 +431,40 @@ def _apply_edge_create(
 
 @transaction.atomic
 def edge_create(
-    *,
-    chain_id: int,
-    user: Actor,
-    reason: str,
-    source_id: int,
-    target_id: int,
-    kind: str = EdgeKind.COMPONENT,
-    note: str = "",
+    *, chain_id: int, user: Actor, reason: str, data: EdgeInput | Mapping[str, Any] | None = None, **fields: Any
 ) -> Edge:
-    """Add a supply relation; the chain's supply graph stays acyclic."""
+    """Add a supply relation (``data`` gives its source and target at least; fields given as keywords
+    instead are read as a mapping); the chain's supply graph stays acyclic."""
+    edge = read_input(EdgeInput, fields if data is None else data)
     reason = clean_reason(reason)
     chain = _lock(Chain, chain_id, "chain")
     _authorize_chain(user=user, chain_id=chain.pk)
     return _apply_edge_create(
-        chain=chain, user=user, reason=reason, source_id=source_id, target_id=target_id, kind=kind, note=note
+        chain=chain,
+        user=user,
+        reason=reason,
+        source_id=edge.value("source_id", None),
+        target_id=edge.value("target_id", None),
+        kind=edge.value("kind", EdgeKind.COMPONENT),
+        note=edge.value("note", "") or "",
     )
 
 
 @transaction.atomic
 def edge_update(
-    *, edge_id: int, user: Actor, reason: str, expected_version: int | None, changes: dict[str, Any]
+    *, edge_id: int, user: Actor, reason: str, expected_version: int | None, changes: EdgeInput | Mapping[str, Any]
 ) -> Edge:
+    """Change an edge's kind or note (a mapping is read as ``EdgeInput.from_data``)."""
+    given = read_input(EdgeInput, changes).given()
     reason = clean_reason(reason)
     edge = _lock(Edge, edge_id, "edge")
     _authorize_chain(user=user, chain_id=edge.chain_id)
     _check_version(edge, expected_version)
-    _unknown_fields(changes, EDGE_FIELDS)
-    if "kind" in changes and changes["kind"] not in EdgeKind.values:
+    _unknown_fields(given, EDGE_FIELDS)
+    if "kind" in given and given["kind"] not in EdgeKind.values:
         raise ValidationError({"kind": _("Choose material, component, equipment or service.")})
     changed = False
-    for field, value in changes.items():
+    for field, value in given.items():
         if getattr(edge, field) != value:
             setattr(edge, field, value)
             changed = True
@@ -458,20 +519,16 @@ def _tokenize_bottleneck(bottleneck: Bottleneck) -> None:
 
 @transaction.atomic
 def bottleneck_create(
-    *,
-    chain_id: int,
-    user: Actor,
-    reason: str,
-    code: str,
-    title: str,
-    raised_by_id: int,
-    description: str = "",
-    severity: int = Bottleneck.Severity.HIGH,
-    mechanism: str = "",
-    status: str = BottleneckStatus.COLLECTED,
-    target_date: dt.date | None = None,
-    node_ids: list[int] | None = None,
+    *, chain_id: int, user: Actor, reason: str, data: BottleneckInput | Mapping[str, Any] | None = None, **fields: Any
 ) -> Bottleneck:
+    """Add a bottleneck to the chain (``data`` gives its code, title and raising region at least; fields
+    given as keywords instead are read as a mapping)."""
+    given = read_input(BottleneckInput, fields if data is None else data)
+    code, title, raised_by_id = given.value("code", ""), given.value("title", ""), given.value("raised_by_id", None)
+    description, mechanism = given.value("description", "") or "", given.value("mechanism", "") or ""
+    severity = given.value("severity", Bottleneck.Severity.HIGH)
+    status = given.value("status", BottleneckStatus.COLLECTED)
+    target_date, node_ids = given.value("target_date", None), given.value("node_ids", None)
     reason = clean_reason(reason)
     chain = _lock(Chain, chain_id, "chain")
     if not permissions.can_create_bottleneck(user=user, chain_id=chain.pk):
@@ -505,18 +562,25 @@ def bottleneck_create(
 
 @transaction.atomic
 def bottleneck_update(
-    *, bottleneck_id: int, user: Actor, reason: str, expected_version: int | None, changes: dict[str, Any]
+    *,
+    bottleneck_id: int,
+    user: Actor,
+    reason: str,
+    expected_version: int | None,
+    changes: BottleneckInput | Mapping[str, Any],
 ) -> Bottleneck:
-    """Change a bottleneck; publishing is ``changes={"status": "published"}``."""
+    """Change a bottleneck (a mapping is read as ``BottleneckInput.from_data``); publishing is
+    ``changes={"status": "published"}``."""
+    given = read_input(BottleneckInput, changes).given()
     reason = clean_reason(reason)
     bottleneck = _lock(Bottleneck, bottleneck_id, "bottleneck")
     if not permissions.can_edit_bottleneck(user=user, bottleneck=bottleneck):
         raise PermissionDenied(_("Only the chain's leading region or the joint office may edit its bottlenecks."))
     _check_version(bottleneck, expected_version)
-    _unknown_fields(changes, BOTTLENECK_FIELDS)
-    node_ids = changes.pop("node_ids", None)
+    _unknown_fields(given, BOTTLENECK_FIELDS)
+    node_ids = given.pop("node_ids", None)
     changed = False
-    for field, value in changes.items():
+    for field, value in given.items():
         if getattr(bottleneck, field) != value:
             setattr(bottleneck, field, value)
             changed = True
@@ -528,6 +592,6 @@ def bottleneck_update(
     save_with_reason(bottleneck, user=user, reason=reason)
     if nodes_changed:
         _set_bottleneck_nodes(bottleneck, node_ids)
-    if {"title", "description"} & set(changes) or nodes_changed:
+    if {"title", "description"} & set(given) or nodes_changed:
         _tokenize_bottleneck(bottleneck)
     return bottleneck

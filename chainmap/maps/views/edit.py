@@ -22,7 +22,16 @@ from chainmap.accounts import permissions
 from chainmap.core import roles
 from chainmap.core.actors import Actor
 from chainmap.core.exceptions import ConflictError
-from chainmap.maps.forms import DeleteForm, EdgeForm, NodeForm, RevertForm, ReviewForm, apply_service_errors
+from chainmap.core.http import refused
+from chainmap.maps.forms import (
+    NODE_ATTRS,
+    DeleteForm,
+    EdgeForm,
+    NodeForm,
+    RevertForm,
+    ReviewForm,
+    apply_service_errors,
+)
 from chainmap.maps.models.proposals import ProposalStatus
 from chainmap.maps.selectors.todo import proposals_to_review
 from chainmap.maps.services import mapedit, proposals
@@ -75,38 +84,6 @@ def _conflict(request: HttpRequest, *, error: ConflictError, form: Any, what: st
 # --- nodes --------------------------------------------------------------------------------------
 
 
-# Node form field → the model attribute (and service field) it edits.
-NODE_ATTRS = {
-    "name": "name",
-    "segment": "segment",
-    "parent": "parent_id",
-    "description": "description",
-    "key_technologies": "key_technologies",
-}
-
-
-def _node_values(form: NodeForm) -> dict[str, Any]:
-    """The valid form's values by model attribute, for the fields this form edits."""
-    data = form.cleaned_data
-    values: dict[str, Any] = {}
-    for name, attr in NODE_ATTRS.items():
-        if name not in form.fields:
-            continue
-        if name == "parent":
-            values[attr] = data["parent"].pk if data.get("parent") else None
-        else:
-            values[attr] = data.get(name, "")
-    return values
-
-
-def _node_changes(form: NodeForm, node: Node) -> dict[str, Any]:
-    """What the form changes on ``node``; a conflict resolved as "keep theirs" changes nothing."""
-    kept = {NODE_ATTRS[name] for name in form.kept_theirs()}
-    return {
-        attr: value for attr, value in _node_values(form).items() if attr not in kept and value != getattr(node, attr)
-    }
-
-
 def _node_conflict(
     request: HttpRequest, *, error: ConflictError, form: NodeForm, direct: bool, what: str, back: str
 ) -> HttpResponse:
@@ -118,7 +95,7 @@ def _node_conflict(
     resolved explicitly before the form saves.
     """
     current: Node = error.current
-    mine = _node_values(form)
+    mine = form.values()
     attrs = list(mine)
     base = mapedit.values_at_version(current, version=error.expected_version, fields=attrs)
     for name in form.kept_theirs():  # resolved as "theirs" last time: not this person's change
@@ -218,7 +195,7 @@ def node_edit(request: HttpRequest, code: str) -> HttpResponse:
         )
     form = NodeForm(request.POST, **init)
     if form.is_valid():
-        changes = _node_changes(form, node)
+        changes = form.changes()
         try:
             if not changes:
                 form.add_error(None, _("Nothing was changed."))
@@ -228,7 +205,7 @@ def node_edit(request: HttpRequest, code: str) -> HttpResponse:
                     user=request.user,
                     reason=form.cleaned_data["reason"],
                     expected_version=form.cleaned_data.get("version"),
-                    changes=changes,
+                    changes=form.to_input(),
                 )
                 messages.success(request, _("Node %(code)s saved.") % {"code": node.code})
                 return redirect("chainmap:node_detail", code=node.code)
@@ -276,15 +253,7 @@ def node_create(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             if mode == DIRECT:
                 node = mapedit.node_create(
-                    chain_id=chain.pk,
-                    user=request.user,
-                    reason=data["reason"],
-                    code=data["code"],
-                    name=data["name"],
-                    segment=data["segment"],
-                    parent_id=data["parent"].pk if data.get("parent") else None,
-                    description=data.get("description", ""),
-                    key_technologies=data.get("key_technologies", ""),
+                    chain_id=chain.pk, user=request.user, reason=data["reason"], data=form.to_input()
                 )
                 messages.success(request, _("Node %(code)s added.") % {"code": node.code})
                 return redirect("chainmap:node_detail", code=node.code)
@@ -368,14 +337,7 @@ def edge_create(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             if mode == DIRECT:
-                mapedit.edge_create(
-                    chain_id=chain.pk,
-                    user=request.user,
-                    reason=data["reason"],
-                    source_id=data["source"].pk,
-                    target_id=data["target"].pk,
-                    kind=data["kind"],
-                )
+                mapedit.edge_create(chain_id=chain.pk, user=request.user, reason=data["reason"], data=form.to_input())
                 messages.success(request, _("Supply relation added."))
                 return redirect("chainmap:chain_detail", slug=chain.slug)
             proposal = proposals.proposal_create(
@@ -556,10 +518,9 @@ def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _proposal_or_404(request, pk)
     try:
         proposals.proposal_withdraw(proposal_id=proposal.pk, user=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Proposal withdrawn."))
+    except ValidationError as error:  # no longer open: a 400, as the API answers
+        return refused(request, error, back=reverse("chainmap:proposal_detail", args=[proposal.pk]))
+    messages.success(request, _("Proposal withdrawn."))
     return redirect("chainmap:proposal_detail", pk=proposal.pk)
 
 
