@@ -13,10 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from chainmap.diagrams.services import fonts
-from chainmap.diagrams.services.dot import DotOptions, build_dot
-from chainmap.diagrams.services.render import RenderError, render_dot
-from chainmap.diagrams.services.service import COMPACT_NODES
 from chainmap.diagrams.selectors.snapshot import (
     EDGE_KINDS,
     LEVELS,
@@ -27,6 +23,10 @@ from chainmap.diagrams.selectors.snapshot import (
     NodeInfo,
     RegionInfo,
 )
+from chainmap.diagrams.services import fonts
+from chainmap.diagrams.services.dot import DotOptions, build_dot
+from chainmap.diagrams.services.render import RenderError, render_dot
+from chainmap.diagrams.services.service import COMPACT_NODES
 
 DEFAULT_SIZES = (30, 100, 300, 1000)
 # Targets from the diagrams issue (2-core machine): all three formats for 300 nodes, SVG for 1,000.

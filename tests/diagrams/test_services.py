@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from chainmap import models as m
 from chainmap.diagrams import selectors as selectors_diagrams
 from chainmap.diagrams import services as diagrams
+from chainmap.diagrams.selectors.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
 from chainmap.diagrams.services import fonts
 from chainmap.diagrams.services.dot import (
     DIFF_COLOR,
@@ -36,7 +37,6 @@ from chainmap.diagrams.services.dot import (
     wrap,
 )
 from chainmap.diagrams.services.render import FontMissingError, RenderTimeoutError, render_dot, sanitize_svg
-from chainmap.diagrams.selectors.snapshot import ChainInfo, DiagramSnapshot, EdgeInfo, NodeInfo, RegionInfo
 from tests import factories as f
 from tests.conftest import require
 

@@ -29,6 +29,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from chainmap.core import jobs
+from chainmap.diagrams.selectors.snapshot import DiagramSnapshot
 from chainmap.diagrams.services import fonts
 from chainmap.diagrams.services.dot import DotOptions, build_diff_dot, build_dot, dot_sha256
 from chainmap.diagrams.services.render import (
@@ -40,7 +41,6 @@ from chainmap.diagrams.services.render import (
     render_dot,
     sanitize_svg,
 )
-from chainmap.diagrams.selectors.snapshot import DiagramSnapshot
 from chainmap.models import Chain, Cluster, Diagram, DiagramKind, DiagramStatus
 
 if TYPE_CHECKING:
