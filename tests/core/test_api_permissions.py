@@ -320,7 +320,8 @@ WRITES: list[Row] = [
         lambda w: f"/api/proposals/{w.proposal.pk}/revert/",
         lambda w: {"reason": "撤回"},
         None,
-        {p: 403 for p in PERSONAS} | {"enterprise_member": 404, "subscriber": 404, "anonymous": 401},
+        # An official may revert, but not an open proposal: 400 naming status, as the page answers.
+        {p: 400 for p in PERSONAS} | {"enterprise_member": 404, "subscriber": 404, "anonymous": 401},
     ),
     (
         "create bottleneck",
