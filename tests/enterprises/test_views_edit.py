@@ -228,7 +228,7 @@ def test_an_input_naming_no_field_of_the_write_is_refused_naming_it() -> None:
     with pytest.raises(ValidationError) as caught:
         services.EnterpriseInput.from_data({"name": "x", "credit_code": "9111", "colour": "red"})
     assert set(caught.value.message_dict) == {"credit_code", "colour"}  # every one, in one answer
-    assert "cannot change" in caught.value.message_dict["credit_code"][0]
+    assert "不能修改" in caught.value.message_dict["credit_code"][0]  # its own reason (zh-hans default)
     with pytest.raises(ValidationError) as caught:
         services.EnterpriseInput.from_data({"colour": "red"})
     assert set(caught.value.message_dict) == {"colour"}
