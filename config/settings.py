@@ -17,7 +17,14 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import Env
 
 if TYPE_CHECKING:
-    from config.settings_types import ChainmapSettings, DiagramSettings, MatchingSettings, RestFrameworkSettings
+    from config.settings_types import (
+        ChainmapSettings,
+        DiagramSettings,
+        ImportSettings,
+        MatchingSettings,
+        ReportSettings,
+        RestFrameworkSettings,
+    )
 
 env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -458,7 +465,7 @@ CHAINMAP_DIAGRAMS: DiagramSettings = {
 # --- imports ---
 # Spreadsheet import / export (chainmap.imports.services.imports): upload limits checked before any parsing,
 # and the row count above which a job runs on a Celery worker instead of in the request.
-CHAINMAP_IMPORTS = {
+CHAINMAP_IMPORTS: ImportSettings = {
     "MAX_BYTES": env.int("CHAINMAP_IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
     "MAX_ROWS": env.int("CHAINMAP_IMPORT_MAX_ROWS", 5000, minimum=1),
     # Zip-bomb guard for XLSX: total uncompressed size and the compression ratio of any member.
@@ -477,7 +484,7 @@ CHAINMAP_IMPORTS = {
 # (every minute) re-queues claims older than the lease and pending rows whose task was lost.
 _mail_lease = env.int("CHAINMAP_MAIL_SENDING_TIMEOUT", 300, minimum=5)
 _mail_time_limit = max(2, _mail_lease * 2 // 3)
-CHAINMAP_REPORTS = {
+CHAINMAP_REPORTS: ReportSettings = {
     "SITE_URL": env.str("CHAINMAP_SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
     "MAIL_MAX_RETRIES": env.int("CHAINMAP_MAIL_MAX_RETRIES", 5, minimum=0, maximum=20),
     "MAIL_BACKOFF_SECONDS": env.int("CHAINMAP_MAIL_BACKOFF", 60, minimum=1, maximum=86400),

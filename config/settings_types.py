@@ -46,6 +46,26 @@ class MatchingSettings(TypedDict):
     DICTIONARY_CHECK_SECONDS: int
 
 
+class ImportSettings(TypedDict):
+    MAX_BYTES: int
+    MAX_ROWS: int
+    MAX_UNCOMPRESSED_BYTES: int
+    MAX_COMPRESSION_RATIO: int
+    ASYNC_ROWS: int
+
+
+class ReportSettings(TypedDict):
+    SITE_URL: str
+    MAIL_MAX_RETRIES: int
+    MAIL_BACKOFF_SECONDS: int
+    SENDING_TIMEOUT_SECONDS: int
+    SEND_TIME_LIMIT_SECONDS: int
+    SEND_SOFT_TIME_LIMIT_SECONDS: int
+    BUILD_TIMEOUT_SECONDS: int
+    PRINT_TOP_N: int
+    PRINT_MAX_PAIRS: int
+
+
 class DiagramSettings(TypedDict):
     DOT: str
     FONT: str | None

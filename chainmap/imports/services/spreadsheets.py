@@ -13,12 +13,15 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chainmap.core.formulas import escape_cell
+
+if TYPE_CHECKING:
+    from config.settings_types import ImportSettings
 
 XLSX_MEMBERS = ("[Content_Types].xml", "xl/workbook.xml")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -56,7 +59,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _limits() -> dict[str, int]:
+def _limits() -> ImportSettings:
     return settings.CHAINMAP_IMPORTS
 
 
