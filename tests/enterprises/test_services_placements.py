@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from chainmap import models as m
 from chainmap.core.exceptions import ConflictError
-from chainmap.enterprises.services.placements import placement_propose, placement_review
+from chainmap.enterprises.services.placements import PlacementProposeInput, placement_propose, placement_review
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -52,10 +52,8 @@ def other_member(other_enterprise):
 def proposed(h2, member_enterprise, enterprise_member) -> m.Placement:
     return placement_propose(
         enterprise_id=member_enterprise.pk,
-        node_id=h2["pem"].pk,
-        role="product",
-        evidence="质子交换膜产品已量产",
         user=enterprise_member,
+        data=PlacementProposeInput(node_id=h2["pem"].pk, role="product", evidence="质子交换膜产品已量产"),
     )
 
 
@@ -85,17 +83,19 @@ def test_propose_creates_a_proposed_placement_with_history(proposed, enterprise_
 def test_propose_rejects_bad_input_naming_the_field(h2, member_enterprise, enterprise_member, kwargs, field):
     values = {"node_id": h2["pem"].pk, "role": "product", "evidence": "证据", **kwargs}
     with pytest.raises(ValidationError) as exc:
-        placement_propose(enterprise_id=member_enterprise.pk, user=enterprise_member, **values)
+        placement_propose(
+            enterprise_id=member_enterprise.pk, user=enterprise_member, data=PlacementProposeInput(**values)
+        )
     assert field in exc.value.message_dict
     assert not m.Placement.objects.exists()
 
 
 def test_propose_refuses_a_duplicate_but_reopens_a_rejected_one(proposed, h2, member_enterprise, tj_official):
-    values = {"enterprise_id": member_enterprise.pk, "node_id": h2["pem"].pk, "role": "product", "evidence": "再次"}
+    values = PlacementProposeInput(node_id=h2["pem"].pk, role="product", evidence="再次")
     with pytest.raises(ValidationError):
-        placement_propose(user=tj_official, **values)
+        placement_propose(enterprise_id=member_enterprise.pk, user=tj_official, data=values)
     placement_review(placement_id=proposed.pk, user=tj_official, status=P.REJECTED, comment="证据不足")
-    again = placement_propose(user=tj_official, **values)
+    again = placement_propose(enterprise_id=member_enterprise.pk, user=tj_official, data=values)
     assert again.pk == proposed.pk
     assert (again.status, again.version, again.evidence, again.review_comment) == (P.PROPOSED, 3, "再次", "")
 
@@ -105,10 +105,8 @@ def test_propose_is_for_the_enterprise_and_its_region(h2, member_enterprise, per
     with pytest.raises(PermissionDenied):
         placement_propose(
             enterprise_id=member_enterprise.pk,
-            node_id=h2["pem"].pk,
-            role="product",
-            evidence="证据",
             user=request.getfixturevalue(persona),
+            data=PlacementProposeInput(node_id=h2["pem"].pk, role="product", evidence="证据"),
         )
 
 

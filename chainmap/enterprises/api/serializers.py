@@ -11,6 +11,19 @@ from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
 from chainmap.enterprises.models.profiles import NeedStatus
 from chainmap.enterprises.services.enterprises import EnterpriseInput
+from chainmap.enterprises.services.placements import PlacementProposeInput, PlacementReviewInput
+from chainmap.enterprises.services.profiles import NeedInput, OfferInput, ProfileInput
+from chainmap.maps.api.views import node_id_by_code
+
+
+def _by_node_code(data: dict[str, Any], *, leave: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Validated input with its node code as the node's id (an unknown code: 400 naming ``node``), the
+    ``leave`` keys (the write's target, addressed apart) left out."""
+    values = {key: value for key, value in data.items() if key not in leave}
+    if "node" in values:
+        values["node"] = node_id_by_code(values["node"], field="node")
+    return values
+
 
 # --- enterprises and placements ------------------------------------------------------------------
 
@@ -92,12 +105,20 @@ class PlacementCreateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=m.Placement.Role.choices, default=m.Placement.Role.PRODUCT)
     evidence = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
+    def to_input(self) -> PlacementProposeInput:
+        """The proposal as the service's input (the same the propose page's form produces)."""
+        return PlacementProposeInput.from_data(_by_node_code(self.validated_data, leave=("enterprise",)))
+
 
 class PlacementReviewSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[(m.Placement.Status.CONFIRMED, "confirmed"), (m.Placement.Status.REJECTED, "rejected")]
     )
     comment = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def to_input(self) -> PlacementReviewInput:
+        """The review as the service's input (the same the review page's form produces)."""
+        return PlacementReviewInput.from_data(self.validated_data)
 
 
 # --- profiles ------------------------------------------------------------------------------------
@@ -163,6 +184,11 @@ class OfferInputSerializer(serializers.Serializer):
     description = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
     trl = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True, default=None)
 
+    def to_input(self) -> OfferInput:
+        """The offer as the service's input (the same the offer page's form produces); a partial
+        update gives only the fields sent."""
+        return OfferInput.from_data(_by_node_code(self.validated_data, leave=("profile",)))
+
 
 class NeedInputSerializer(serializers.Serializer):
     node = StrictCharField(max_length=40, help_text="Node code.")
@@ -170,6 +196,11 @@ class NeedInputSerializer(serializers.Serializer):
     description = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
     is_bottleneck = serializers.BooleanField(required=False, default=False)
     status = serializers.ChoiceField(choices=NeedStatus.choices, required=False, default=NeedStatus.OPEN)
+
+    def to_input(self) -> NeedInput:
+        """The need as the service's input (the same the need page's form produces); a partial
+        update gives only the fields sent."""
+        return NeedInput.from_data(_by_node_code(self.validated_data, leave=("profile",)))
 
 
 class OfferCreateSerializer(OfferInputSerializer):
@@ -193,6 +224,18 @@ class ProfileUpdateSerializer(serializers.Serializer):
     needs: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=NeedInputSerializer(), required=False, max_length=200
     )
+
+    def to_input(self) -> ProfileInput:
+        """The profile fields as the service's input (the same the editor's form produces); the new
+        offers and needs go along apart (``items``)."""
+        return ProfileInput.from_data(
+            {key: value for key, value in self.validated_data.items() if key not in ("offers", "needs")}
+        )
+
+    def new_items(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The new offers and needs, each naming its node by code (the service resolves them all at once)."""
+        data = self.validated_data
+        return [dict(offer) for offer in data.get("offers", [])], [dict(need) for need in data.get("needs", [])]
 
 
 class ProfileReviewSerializer(serializers.Serializer):

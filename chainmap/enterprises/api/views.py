@@ -12,7 +12,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 
 from chainmap import models as m
 from chainmap.accounts import permissions
@@ -23,7 +22,6 @@ from chainmap.enterprises.api import serializers as enterprises_serializers
 from chainmap.enterprises.api.filters import EnterpriseFilterSet, PlacementFilterSet, ProfileFilterSet
 from chainmap.enterprises.services import enterprises, placements, profiles
 from chainmap.maps.api import serializers as maps_serializers
-from chainmap.maps.api.views import node_id_by_code
 
 # --- enterprises, placements, profiles -----------------------------------------------------------
 
@@ -133,30 +131,23 @@ class PlacementViewSet(
         return m.Placement.objects.visible_to(self.request.user).select_related("enterprise", "node")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(enterprises_serializers.PlacementCreateSerializer)
-        enterprise = m.Enterprise.objects.visible_to(request.user).filter(pk=data["enterprise"]).first()
+        serializer = self.validated(enterprises_serializers.PlacementCreateSerializer)
+        enterprise = (
+            m.Enterprise.objects.visible_to(request.user).filter(pk=serializer.validated_data["enterprise"]).first()
+        )
         if enterprise is None:
             raise ValidationError({"enterprise": _("Unknown enterprise.")})
         placement = placements.placement_propose(
-            enterprise_id=enterprise.pk,
-            node_id=node_id_by_code(data["node"], field="node"),  # type: ignore[arg-type]
-            role=data["role"],
-            evidence=data["evidence"],
-            user=request.user,
+            enterprise_id=enterprise.pk, user=request.user, data=serializer.to_input()
         )
         return self.show(placement, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        placement = self.get_object()
-        require(permissions.can_review_placement(user=request.user, placement=placement))
+        placement = self.get_object()  # the service checks the rest, as for the page
         expected = self.expected_version(placement)
-        data = self.input(enterprises_serializers.PlacementReviewSerializer)
+        serializer = self.validated(enterprises_serializers.PlacementReviewSerializer)
         placement = placements.placement_review(
-            placement_id=placement.pk,
-            user=request.user,
-            status=data["status"],
-            comment=data["comment"],
-            expected_version=expected,
+            placement_id=placement.pk, user=request.user, data=serializer.to_input(), expected_version=expected
         )
         return self.show(placement)
 
@@ -209,25 +200,22 @@ class ProfileViewSet(
         enterprise = m.Enterprise.objects.visible_to(request.user).filter(pk=data["enterprise"]).first()
         if enterprise is None:
             raise ValidationError({"enterprise": _("Unknown enterprise.")})
-        require(permissions.can_edit_profile(user=request.user, enterprise=enterprise))
         profile = profiles.profile_start_draft(enterprise_id=enterprise.pk, user=request.user)
         return self.show(profile, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        profile = self.get_object()
-        require(permissions.can_edit_profile(user=request.user, enterprise=profile.enterprise))
+        profile = self.get_object()  # the service checks the rest, as for the page
         expected = self.expected_version(profile)
         # Every field of the input is optional already: PUT and PATCH alike. Not ``partial``, which
         # would reach the nested offers and needs and skip their required fields and defaults.
-        data = self.input(enterprises_serializers.ProfileUpdateSerializer)
-        offers = [dict(offer) for offer in data.pop("offers", [])]
-        needs = [dict(need) for need in data.pop("needs", [])]
+        serializer = self.validated(enterprises_serializers.ProfileUpdateSerializer)
+        offers, needs = serializer.new_items()
         # One service call checks everything (node codes included), then writes it all: one new edit_version.
         profile = profiles.profile_update(
             profile_id=profile.pk,
             user=request.user,
             expected_edit_version=expected,
-            changes=data,
+            changes=serializer.to_input(),
             offers=offers,
             needs=needs,
         )
@@ -236,15 +224,13 @@ class ProfileViewSet(
     @extend_schema(request=None, responses=enterprises_serializers.ProfileSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        profile = self.get_object()
-        require(permissions.can_edit_profile(user=request.user, enterprise=profile.enterprise))
+        profile = self.get_object()  # the service checks the rest, as for the page
         return self.show(profiles.profile_submit(profile_id=profile.pk, user=request.user))
 
     @extend_schema(request=None, responses=enterprises_serializers.ProfileSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
-        profile = self.get_object()
-        require(permissions.can_edit_profile(user=request.user, enterprise=profile.enterprise))
+        profile = self.get_object()  # the service checks the rest, as for the page
         return self.show(profiles.profile_withdraw(profile_id=profile.pk, user=request.user))
 
     @extend_schema(
@@ -286,8 +272,9 @@ class ProfileItemViewSet(
 
     model: type[Model]
     action_rules = {"create": permissions.can_create_profile_data}
-    create_serializer: type[BaseSerializer]
-    input_serializer: type[serializers.Serializer]
+    # (a create serializer is its input serializer with the profile's id)
+    create_serializer: type[enterprises_serializers.OfferInputSerializer | enterprises_serializers.NeedInputSerializer]
+    input_serializer: type[enterprises_serializers.OfferInputSerializer | enterprises_serializers.NeedInputSerializer]
 
     def get_queryset(self) -> QuerySet[Any]:
         visible = m.CapabilityProfile.objects.visible_to(self.request.user)
@@ -298,45 +285,34 @@ class ProfileItemViewSet(
         )
 
     # Each kind saves and deletes through its own profile service.
-    def _save(
-        self, data: dict[str, Any], *, profile_id: int, item_id: int | None, expected_version: int | None = None
-    ) -> Any:
+    def _save(self, data: Any, *, profile_id: int, item_id: int | None, expected_version: int | None = None) -> Any:
         raise NotImplementedError  # abstract: SupplyOfferViewSet / TechnologyNeedViewSet
 
     def _delete(self, item_id: int, *, expected_version: int | None) -> None:
         raise NotImplementedError  # abstract: SupplyOfferViewSet / TechnologyNeedViewSet
 
-    def _editable(self, profile_id: Any) -> m.CapabilityProfile:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.validated(self.create_serializer)
         profile = (
-            m.CapabilityProfile.objects.visible_to(self.request.user)
-            .select_related("enterprise")
-            .filter(pk=profile_id)
-            .first()
+            m.CapabilityProfile.objects.visible_to(request.user).filter(pk=serializer.validated_data["profile"]).first()
         )
         if profile is None:
             raise ValidationError({"profile": _("Unknown profile version.")})
-        require(permissions.can_edit_profile(user=self.request.user, enterprise=profile.enterprise))
-        return profile
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(self.create_serializer)
-        profile = self._editable(data.pop("profile"))
-        item = self._save(data, profile_id=profile.pk, item_id=None)
+        # The service checks the rest, as for the page: not a member → 403, not editable → 400.
+        item = self._save(serializer.to_input(), profile_id=profile.pk, item_id=None)
         return self.show(item, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        item = self.get_object()
-        self._editable(item.profile_id)
+        item = self.get_object()  # the service checks the rest, as for the page
         expected = self.expected_version(item)
-        data = self.input(self.input_serializer, partial=kwargs.get("partial", False))
-        current = dict(self.get_serializer(item).data)
-        names = self.input_serializer().fields.keys()  # (the stubs have a BindingDict iterate over its fields)
-        merged = {key: current[key] for key in names if key in current} | data
-        return self.show(self._save(merged, profile_id=item.profile_id, item_id=item.pk, expected_version=expected))
+        # A partial update gives only the fields sent: the service keeps the others.
+        serializer = self.validated(self.input_serializer, partial=kwargs.get("partial", False))
+        return self.show(
+            self._save(serializer.to_input(), profile_id=item.profile_id, item_id=item.pk, expected_version=expected)
+        )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        item = self.get_object()
-        self._editable(item.profile_id)
+        item = self.get_object()  # the service checks the rest, as for the page
         self._delete(item.pk, expected_version=self.expected_version(item, required=False))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -364,15 +340,12 @@ class SupplyOfferViewSet(ProfileItemViewSet):
         profiles.offer_delete(offer_id=item_id, user=self.request.user, expected_version=expected_version)
 
     def _save(
-        self, data: dict[str, Any], *, profile_id: int, item_id: int | None, expected_version: int | None = None
+        self, data: profiles.OfferInput, *, profile_id: int, item_id: int | None, expected_version: int | None = None
     ) -> Any:
         return profiles.offer_save(
             profile_id=profile_id,
             user=self.request.user,
-            node_id=node_id_by_code(data["node"], field="node"),  # type: ignore[arg-type]
-            title=data["title"],
-            description=data.get("description", ""),
-            trl=data.get("trl"),
+            data=data,
             offer_id=item_id,
             expected_version=expected_version,
         )
@@ -401,16 +374,12 @@ class TechnologyNeedViewSet(ProfileItemViewSet):
         profiles.need_delete(need_id=item_id, user=self.request.user, expected_version=expected_version)
 
     def _save(
-        self, data: dict[str, Any], *, profile_id: int, item_id: int | None, expected_version: int | None = None
+        self, data: profiles.NeedInput, *, profile_id: int, item_id: int | None, expected_version: int | None = None
     ) -> Any:
         return profiles.need_save(
             profile_id=profile_id,
             user=self.request.user,
-            node_id=node_id_by_code(data["node"], field="node"),  # type: ignore[arg-type]
-            title=data["title"],
-            description=data.get("description", ""),
-            is_bottleneck=data.get("is_bottleneck", False),
-            status=data.get("status", m.TechnologyNeed.Status.OPEN),
+            data=data,
             need_id=item_id,
             expected_version=expected_version,
         )

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from chainmap.enterprises.selectors.profiles import NodeOptions
+from chainmap.enterprises.services.placements import PlacementProposeInput, PlacementReviewInput
+from chainmap.enterprises.services.profiles import NeedInput, OfferInput, ProfileInput
 from chainmap.models import SEGMENT_ORDER, CapabilityProfile, Node, Placement, Segment, SupplyOffer, TechnologyNeed
 
 TRL_CHOICES = [(n, f"TRL {n}") for n in range(1, 10)]
@@ -114,6 +116,10 @@ class ProfileForm(ServiceErrorsMixin, forms.Form):
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.FIELDS}
 
+    def to_input(self) -> ProfileInput:
+        """The profile fields as the service's input (the same the API's serializer produces)."""
+        return ProfileInput(**self.changes())
+
 
 class OfferForm(ServiceErrorsMixin, forms.Form):
     node = NodeField()
@@ -133,6 +139,10 @@ class OfferForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["node"].set_options(options)  # type: ignore[attr-defined]
 
+    def to_input(self) -> OfferInput:
+        """The offer as the service's input (the same the API's serializer produces)."""
+        return OfferInput.from_data(self.cleaned_data)
+
 
 class NeedForm(ServiceErrorsMixin, forms.Form):
     node = NodeField()
@@ -146,6 +156,10 @@ class NeedForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, options: NodeOptions, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["node"].set_options(options)  # type: ignore[attr-defined]
+
+    def to_input(self) -> NeedInput:
+        """The need as the service's input (the same the API's serializer produces)."""
+        return NeedInput.from_data(self.cleaned_data)
 
 
 class ReviewCommentForm(forms.Form):
@@ -171,6 +185,10 @@ class PlacementProposeForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["node"].set_options(options)  # type: ignore[attr-defined]
 
+    def to_input(self) -> PlacementProposeInput:
+        """The proposal as the service's input (the same the API's serializer produces)."""
+        return PlacementProposeInput.from_data(self.cleaned_data)
+
 
 class PlacementReviewForm(forms.Form):
     status = forms.ChoiceField(
@@ -178,3 +196,9 @@ class PlacementReviewForm(forms.Form):
     )
     comment = forms.CharField(label=_("Comment"), required=False, max_length=_max(Placement, "review_comment"))
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def to_input(self) -> PlacementReviewInput:
+        """The review as the service's input (the same the API's serializer produces); the version
+        the reviewer saw goes along apart (``expected_version``)."""
+        data = self.cleaned_data
+        return PlacementReviewInput(status=data["status"], comment=data["comment"])

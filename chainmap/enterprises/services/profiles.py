@@ -10,6 +10,8 @@ matching reads cached tokens and never tokenizes at report time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 from chainmap.accounts import permissions
 from chainmap.core.actors import Actor, signed_in
 from chainmap.core.exceptions import ConflictError
+from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.core.versions import version_check
 from chainmap.matching.services import text
 from chainmap.models import (
@@ -37,6 +40,54 @@ from chainmap.models import (
 PROFILE_FIELDS: tuple[str, ...] = ("products", "core_technologies", "capacity", "trl", "certifications")
 EDITABLE_STATUSES = (ProfileStatus.DRAFT, ProfileStatus.RETURNED)
 REVIEW_COMMENT_MAX = CapabilityProfile._meta.get_field("review_comment").max_length
+
+
+# --- the inputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProfileInput(WriteInput):
+    """One edit of a working version's profile fields, in the service's names: what the editor's form
+    (``ProfileForm.to_input``) and the API's serializer (``ProfileUpdateSerializer.to_input``) both
+    produce. A field left ``UNSET`` keeps its value."""
+
+    products: str = UNSET
+    core_technologies: str = UNSET
+    capacity: str = UNSET
+    trl: int = UNSET
+    certifications: str = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferInput(WriteInput):
+    """One add or change of a supply offer: what ``OfferForm.to_input`` and the API's
+    ``OfferInputSerializer.to_input`` both produce. A field left ``UNSET`` keeps the offer's value
+    (a new offer: no description, the profile's TRL); a new offer needs its node and title."""
+
+    RELATIONS = {"node": "node_id"}
+
+    node_id: int = UNSET
+    title: str = UNSET
+    description: str = UNSET
+    trl: int | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class NeedInput(WriteInput):
+    """One add or change of a technology need: what ``NeedForm.to_input`` and the API's
+    ``NeedInputSerializer.to_input`` both produce. A field left ``UNSET`` keeps the need's value
+    (a new need: no description, not a bottleneck, open); a new need needs its node and title."""
+
+    RELATIONS = {"node": "node_id"}
+
+    node_id: int = UNSET
+    title: str = UNSET
+    description: str = UNSET
+    is_bottleneck: bool = UNSET
+    status: str = UNSET
+
+
+assert set(ProfileInput.field_names()) == set(PROFILE_FIELDS)
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -109,8 +160,11 @@ def _locked_profile(profile_id: int) -> CapabilityProfile:
     )
 
 
-def _editable_profile(*, profile_id: int, user: Actor) -> CapabilityProfile:
-    profile = _locked_profile(profile_id)
+def check_profile_editable(*, profile: CapabilityProfile, user: Actor) -> None:
+    """The one check of every change to a version, its offers and needs, for pages and API alike: not
+    one of the enterprise's own members → 403 (PermissionDenied); a version no longer a draft or
+    returned → 400 naming ``status``. The services run it on the locked row; a page runs it first too,
+    before it shows its form."""
     if not permissions.can_edit_profile(user=user, enterprise=profile.enterprise):
         raise PermissionDenied(_("Only the enterprise's own members edit its capability profile."))
     if profile.status not in EDITABLE_STATUSES:
@@ -120,6 +174,11 @@ def _editable_profile(*, profile_id: int, user: Actor) -> CapabilityProfile:
                 % {"status": profile.get_status_display()}
             }
         )
+
+
+def _editable_profile(*, profile_id: int, user: Actor) -> CapabilityProfile:
+    profile = _locked_profile(profile_id)
+    check_profile_editable(profile=profile, user=user)
     return profile
 
 
@@ -252,7 +311,7 @@ def profile_update(
     profile_id: int,
     user: Actor,
     expected_edit_version: int,
-    changes: dict[str, Any],
+    changes: ProfileInput | Mapping[str, Any],
     offers: list[dict[str, Any]] | None = None,
     needs: list[dict[str, Any]] | None = None,
 ) -> CapabilityProfile:
@@ -262,11 +321,13 @@ def profile_update(
     the other fields of ``offer_save`` / ``need_save``. All or nothing: every value is checked first and
     one ValidationError names each bad one (``offers[1].node``); then everything is written and
     ``edit_version`` goes up once. A stale ``expected_edit_version`` (someone saved meanwhile) raises
-    ConflictError and writes nothing."""
+    ConflictError and writes nothing. ``changes`` as a mapping is read as ``ProfileInput.from_data``
+    (a field no profile field is refused, naming it).
+
+    The one check for pages and API alike: not one of the enterprise's members → 403, a version no
+    longer a draft or returned → 400 naming ``status``, then the input → 400 naming each bad field."""
     profile = _editable_profile(profile_id=profile_id, user=user)
-    unknown = sorted(set(changes) - set(PROFILE_FIELDS))
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    given = (changes if isinstance(changes, ProfileInput) else ProfileInput.from_data(changes)).given()
     if profile.edit_version != expected_edit_version:
         raise ConflictError(
             current=profile,
@@ -284,7 +345,7 @@ def profile_update(
     codes = {item.get("node") for item in (*offers, *needs) if isinstance(item.get("node"), str)}
     nodes = {node.code: node for node in Node.objects.filter(code__in=codes)} if codes else {}
     checks: dict[str, Any] = {}
-    for field, value in changes.items():
+    for field, value in given.items():
         if field == "trl":
             checks[field] = lambda value=value: _clean_trl("trl", value, required=True)
         else:
@@ -314,17 +375,24 @@ def offer_save(
     *,
     profile_id: int,
     user: Actor,
-    node_id: int,
-    title: str,
-    description: str = "",
-    trl: int | None = None,
+    data: OfferInput | None = None,
     offer_id: int | None = None,
     expected_version: int | None = None,
+    node_id: int = UNSET,
+    title: str = UNSET,
+    description: str = "",
+    trl: int | None = None,
 ) -> SupplyOffer:
-    """Add a supply offer to a draft or returned version, or change one of its offers (a stale
-    ``expected_version`` raises ConflictError and writes nothing)."""
+    """Add a supply offer (``data``) to a draft or returned version, or change one of its offers
+    (``offer_id``; a stale ``expected_version`` raises ConflictError and writes nothing). A caller
+    holding no input gives ``node_id``, ``title``, ``description`` and ``trl`` instead, every one of them.
+
+    The one check for pages and API alike: not one of the enterprise's members → 403, a version no
+    longer a draft or returned → 400 naming ``status``, then the input → 400 naming each bad field."""
+    if data is None:
+        data = OfferInput(node_id=node_id, title=title, description=description, trl=trl)
     profile = _editable_profile(profile_id=profile_id, user=user)
-    offer = SupplyOffer(profile=profile)
+    offer = SupplyOffer(profile=profile, description="", trl=None)
     if offer_id is not None:
         found_offer = SupplyOffer.objects.select_for_update().filter(pk=offer_id, profile=profile).first()
         if found_offer is None:
@@ -333,10 +401,12 @@ def offer_save(
         version_check(offer, expected_version)
     values = _collect(
         {
-            "node": lambda: _node(node_id),
-            "title": lambda: _clean_text(SupplyOffer, "title", title, required=True),
-            "description": lambda: _clean_text(SupplyOffer, "description", description),
-            "trl": lambda: _clean_trl("trl", trl, required=False),
+            "node": lambda: _node(data.value("node_id", offer.node_id)),
+            "title": lambda: _clean_text(SupplyOffer, "title", data.value("title", offer.title), required=True),
+            "description": lambda: _clean_text(
+                SupplyOffer, "description", data.value("description", offer.description)
+            ),
+            "trl": lambda: _clean_trl("trl", data.value("trl", offer.trl), required=False),
         }
     )
     return _item_store(offer, values, profile=profile, tokenize=text.tokens_refresh_offer, key="offer_id")
@@ -387,18 +457,28 @@ def need_save(
     *,
     profile_id: int,
     user: Actor,
-    node_id: int,
-    title: str,
+    data: NeedInput | None = None,
+    need_id: int | None = None,
+    expected_version: int | None = None,
+    node_id: int = UNSET,
+    title: str = UNSET,
     description: str = "",
     is_bottleneck: bool = False,
     status: str = TechnologyNeed.Status.OPEN,
-    need_id: int | None = None,
-    expected_version: int | None = None,
 ) -> TechnologyNeed:
-    """Add a technology need to a draft or returned version, or change one of its needs (a stale
-    ``expected_version`` raises ConflictError and writes nothing)."""
+    """Add a technology need (``data``) to a draft or returned version, or change one of its needs
+    (``need_id``; a stale ``expected_version`` raises ConflictError and writes nothing). A caller
+    holding no input gives ``node_id``, ``title``, ``description``, ``is_bottleneck`` and ``status``
+    instead, every one of them.
+
+    The one check for pages and API alike: not one of the enterprise's members → 403, a version no
+    longer a draft or returned → 400 naming ``status``, then the input → 400 naming each bad field."""
+    if data is None:
+        data = NeedInput(
+            node_id=node_id, title=title, description=description, is_bottleneck=is_bottleneck, status=status
+        )
     profile = _editable_profile(profile_id=profile_id, user=user)
-    need = TechnologyNeed(profile=profile)
+    need = TechnologyNeed(profile=profile, description="", is_bottleneck=False, status=TechnologyNeed.Status.OPEN)
     if need_id is not None:
         found_need = TechnologyNeed.objects.select_for_update().filter(pk=need_id, profile=profile).first()
         if found_need is None:
@@ -407,19 +487,22 @@ def need_save(
         version_check(need, expected_version)
 
     def clean_status() -> str:
-        if status not in TechnologyNeed.Status.values:
+        value = data.value("status", need.status)
+        if value not in TechnologyNeed.Status.values:
             raise ValidationError({"status": _("Choose a valid status.")})
-        return status
+        return str(value)
 
     values = _collect(
         {
-            "node": lambda: _node(node_id),
-            "title": lambda: _clean_text(TechnologyNeed, "title", title, required=True),
-            "description": lambda: _clean_text(TechnologyNeed, "description", description),
+            "node": lambda: _node(data.value("node_id", need.node_id)),
+            "title": lambda: _clean_text(TechnologyNeed, "title", data.value("title", need.title), required=True),
+            "description": lambda: _clean_text(
+                TechnologyNeed, "description", data.value("description", need.description)
+            ),
             "status": clean_status,
         }
     )
-    values["is_bottleneck"] = bool(is_bottleneck)
+    values["is_bottleneck"] = bool(data.value("is_bottleneck", need.is_bottleneck))
     return _item_store(need, values, profile=profile, tokenize=text.tokens_refresh_need, key="need_id")
 
 

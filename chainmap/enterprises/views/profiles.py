@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
-from chainmap.core.exceptions import ConflictError, validation_message
+from chainmap.core.exceptions import ConflictError
 from chainmap.core.http import refused
 from chainmap.core.validators import normalize_credit_code
 from chainmap.enterprises.forms.profiles import (
@@ -46,9 +46,15 @@ def _member_enterprise(request: HttpRequest) -> Enterprise:
     return get_object_or_404(selectors.enterprise_queryset(user=request.user), pk=enterprise_id)
 
 
-def _editable(request: HttpRequest, profile: CapabilityProfile) -> None:
-    if not permissions.can_edit_profile(user=request.user, enterprise=profile.enterprise):
-        raise PermissionDenied
+def _refused_change(request: HttpRequest, profile: CapabilityProfile) -> HttpResponse | None:
+    """The service's check of a change to the version (``check_profile_editable``), before a page shows
+    or takes its form: not a member → 403 (raised); a version no longer editable → its refusal (400),
+    the API's answer to the same request."""
+    try:
+        services.check_profile_editable(profile=profile, user=request.user)
+    except ValidationError as exc:
+        return refused(request, exc, back=reverse("chainmap:my_profile"))
+    return None
 
 
 def _visible_profile(request: HttpRequest, pk: int) -> CapabilityProfile:
@@ -99,8 +105,6 @@ def my_profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 def profile_start(request: HttpRequest) -> HttpResponse:
     enterprise = _member_enterprise(request)
-    if not permissions.can_edit_profile(user=request.user, enterprise=enterprise):
-        raise PermissionDenied
     services.profile_start_draft(enterprise_id=enterprise.pk, user=request.user)
     return redirect("chainmap:my_profile")
 
@@ -108,7 +112,8 @@ def profile_start(request: HttpRequest) -> HttpResponse:
 @require_POST
 def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
     profile = _visible_profile(request, pk)
-    _editable(request, profile)
+    if (refusal := _refused_change(request, profile)) is not None:
+        return refusal
     form = ProfileForm(data=request.POST)
     if form.is_valid():
         try:
@@ -116,7 +121,7 @@ def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
                 profile_id=profile.pk,
                 user=request.user,
                 expected_edit_version=form.cleaned_data["edit_version"],
-                changes=form.changes(),
+                changes=form.to_input(),
             )
         except ConflictError as exc:
             # Keep what the user typed, point the form at the current version: saving again
@@ -143,27 +148,25 @@ def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def profile_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    # Invisible → 404 here; the rest is the service's check, as the API's: not a member → 403, a
+    # version not editable or without content → 400 naming the field.
     profile = _visible_profile(request, pk)
-    _editable(request, profile)
     try:
         services.profile_submit(profile_id=profile.pk, user=request.user)
     except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    else:
-        messages.success(request, _("Profile submitted for review."))
+        return refused(request, exc, back=reverse("chainmap:my_profile"))
+    messages.success(request, _("Profile submitted for review."))
     return redirect("chainmap:my_profile")
 
 
 @require_POST
 def profile_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    profile = _visible_profile(request, pk)
-    _editable(request, profile)
+    profile = _visible_profile(request, pk)  # the rest: the service's check, as for profile_submit
     try:
         services.profile_withdraw(profile_id=profile.pk, user=request.user)
     except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    else:
-        messages.success(request, _("Submission withdrawn: the version is a draft again."))
+        return refused(request, exc, back=reverse("chainmap:my_profile"))
+    messages.success(request, _("Submission withdrawn: the version is a draft again."))
     return redirect("chainmap:my_profile")
 
 
@@ -176,7 +179,7 @@ ITEM_KINDS: dict[str, dict[str, Any]] = {
         "save": services.offer_save,
         "delete": services.offer_delete,
         "id_arg": "offer_id",
-        "fields": ("title", "description", "trl"),
+        "fields": ("node", "title", "description", "trl"),
     },
     "need": {
         "model": TechnologyNeed,
@@ -184,25 +187,27 @@ ITEM_KINDS: dict[str, dict[str, Any]] = {
         "save": services.need_save,
         "delete": services.need_delete,
         "id_arg": "need_id",
-        "fields": ("title", "description", "is_bottleneck", "status"),
+        "fields": ("node", "title", "description", "is_bottleneck", "status"),
     },
 }
 
 
 def _item_page(request: HttpRequest, kind: str, profile: CapabilityProfile, item: Any | None) -> HttpResponse:
     spec = ITEM_KINDS[kind]
-    if profile.status not in services.EDITABLE_STATUSES:
+    try:
+        services.check_profile_editable(profile=profile, user=request.user)  # not a member → 403
+    except ValidationError as exc:
+        if request.method == "POST":
+            return refused(request, exc, back=reverse("chainmap:my_profile"))  # as the API answers
         messages.error(request, _("Only a draft or returned version can be changed."))
         return redirect("chainmap:my_profile")
     options = selectors_profiles.node_options(user=request.user)
     if request.method == "POST":
         form = spec["form"](data=request.POST, options=options)
         if form.is_valid():
-            values = {name: form.cleaned_data[name] for name in spec["fields"]}
-            if item is not None:
-                values[spec["id_arg"]] = item.pk
+            ids = {spec["id_arg"]: item.pk} if item is not None else {}
             try:
-                spec["save"](profile_id=profile.pk, user=request.user, node_id=form.cleaned_data["node"], **values)
+                spec["save"](profile_id=profile.pk, user=request.user, data=form.to_input(), **ids)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
@@ -222,9 +227,7 @@ def _item_page(request: HttpRequest, kind: str, profile: CapabilityProfile, item
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def item_create(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    profile = _visible_profile(request, pk)
-    _editable(request, profile)
-    return _item_page(request, kind, profile, None)
+    return _item_page(request, kind, _visible_profile(request, pk), None)
 
 
 def _visible_item(request: HttpRequest, kind: str, pk: int) -> Any:
@@ -238,20 +241,18 @@ def _visible_item(request: HttpRequest, kind: str, pk: int) -> Any:
 @require_http_methods(["GET", "HEAD", "POST"])
 def item_edit(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     item = _visible_item(request, kind, pk)
-    _editable(request, item.profile)
     return _item_page(request, kind, item.profile, item)
 
 
 @require_POST
 def item_delete(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    # Invisible → 404 here; the rest is the service's check, as the API's (403, or 400 naming ``status``).
     item = _visible_item(request, kind, pk)
-    _editable(request, item.profile)
     try:
         ITEM_KINDS[kind]["delete"](**{ITEM_KINDS[kind]["id_arg"]: item.pk}, user=request.user)
     except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    else:
-        messages.success(request, _("Deleted."))
+        return refused(request, exc, back=reverse("chainmap:my_profile"))
+    messages.success(request, _("Deleted."))
     return redirect("chainmap:my_profile")
 
 
@@ -340,11 +341,7 @@ def placement_propose(request: HttpRequest, credit_code: str) -> HttpResponse:
         if form.is_valid():
             try:
                 placement_services.placement_propose(
-                    enterprise_id=enterprise.pk,
-                    node_id=form.cleaned_data["node"],
-                    role=form.cleaned_data["role"],
-                    evidence=form.cleaned_data["evidence"],
-                    user=request.user,
+                    enterprise_id=enterprise.pk, user=request.user, data=form.to_input()
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -376,22 +373,20 @@ def placement_review_queue(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def placement_review(request: HttpRequest, pk: int) -> HttpResponse:
+    # Invisible → 404 here; everything else is the service's one check, the same as the API's: not a
+    # reviewer → 403, a bad status or comment → 400 (a refusal page), a stale version → a message.
     placement = get_object_or_404(
         Placement.objects.visible_to(request.user).select_related("enterprise", "node"), pk=pk
     )
-    if not permissions.can_review_placement(user=request.user, placement=placement):
-        raise PermissionDenied
     default = reverse("chainmap:enterprise_detail", args=[placement.enterprise.credit_code])
     form = PlacementReviewForm(data=request.POST)
-    if not form.is_valid():
-        messages.error(request, validation_message(ValidationError(form.errors)))
-        return _back(request, default)
     try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)  # 400, as the API answers a bad body
         placement_services.placement_review(
             placement_id=placement.pk,
             user=request.user,
-            status=form.cleaned_data["status"],
-            comment=form.cleaned_data["comment"],
+            data=form.to_input(),
             expected_version=form.cleaned_data["expected_version"],
         )
     except ConflictError as exc:
@@ -405,7 +400,7 @@ def placement_review(request: HttpRequest, pk: int) -> HttpResponse:
             % {"status": current.get_status_display()},
         )
     except ValidationError as exc:
-        messages.error(request, validation_message(exc))
+        return refused(request, exc, back=default)
     else:
         messages.success(request, _("Placement reviewed."))
     return _back(request, default)
