@@ -6,9 +6,11 @@ its own savepoint so that one bad row becomes a row error instead of stopping th
 rolls everything back and keeps the preview; an apply commits only when no row failed. A row that
 changes nothing writes nothing, so re-importing an export leaves the database untouched.
 
-Chain nodes, edges and bottlenecks go through ``chainmap.maps.services.mapedit``; node assessments,
-enterprises and placements are saved here (one private function each), with history user, reason and
-a version bump like every other write. Small files run in the request; files with more rows than
+Every row is written by its area's services: chain nodes, edges and bottlenecks by
+``chainmap.maps.services.mapedit``, regional levels by ``chainmap.maps.services.assessments``,
+enterprises by ``chainmap.enterprises.services.enterprises`` and placements by
+``chainmap.enterprises.services.placements``, each with history user, reason and version like every
+other write. Small files run in the request; files with more rows than
 ``CHAINMAP_IMPORTS["ASYNC_ROWS"]`` run the very same functions on a Celery worker.
 """
 
@@ -35,12 +37,13 @@ from chainmap.core import jobs, roles
 from chainmap.core.actors import Actor, User, signed_in
 from chainmap.core.exceptions import ConflictError
 from chainmap.core.formulas import unescape_cell
-from chainmap.core.history import save_with_reason
 from chainmap.core.validators import clean_credit_code, normalize_credit_code
 from chainmap.enterprises.services.enterprises import EnterpriseInput, enterprise_create, enterprise_update
+from chainmap.enterprises.services.placements import placement_import
 from chainmap.imports.services.spreadsheets import SpreadsheetError, Table, read_table
 from chainmap.maps.models.chains import EdgeKind, node_code_validator
 from chainmap.maps.services import mapedit
+from chainmap.maps.services.assessments import assessment_set
 from chainmap.models import (
     QUALIFICATIONS,
     Bottleneck,
@@ -483,15 +486,17 @@ class NodeHandler(Handler):
         self._assess(node, levels)
 
     def _assess(self, node: Node, levels: dict[str, str]) -> None:
-        """Assessments have no service of their own: saved here, recorded like every map edit."""
+        """Each changed level through the assessments' service, recorded like every map edit."""
         for region_code, level in levels.items():
             if self.levels.get((node.pk, region_code)) == level:
                 continue
-            assessment = NodeAssessment.objects.filter(node=node, region__code=region_code).first()
-            if assessment is None:
-                assessment = NodeAssessment(node=node, region=self.regions[region_code])
-            assessment.level = level
-            save_with_reason(assessment, user=self.user, reason=self.reason)
+            assessment_set(
+                node_id=node.pk,
+                region_id=self.regions[region_code].pk,
+                level=level,
+                user=self.user,
+                reason=self.reason,
+            )
             self.levels[(node.pk, region_code)] = level
 
     def export_rows(self) -> list[list[Any]]:
@@ -866,19 +871,15 @@ class PlacementHandler(Handler):
     def _save(
         self, placement: Placement | None, enterprise: Enterprise, node: Node, role: str, values: dict[str, Any]
     ) -> None:
-        """Placements imported in bulk: saved here with history and version (the review rules were checked per row)."""
-        if placement is None:
-            placement = Placement(enterprise=enterprise, node=node, role=role, proposed_by=self.user, version=0)
-        else:
-            placement = Placement.objects.select_for_update().get(pk=placement.pk)
-        for key, value in values.items():
-            setattr(placement, key, value)
-        if "status" in values and values["status"] != Placement.Status.PROPOSED:
-            placement.reviewed_by = self.user
-            placement.reviewed_at = timezone.now()
-        placement.version += 1
-        save_with_reason(placement, user=self.user, reason=self.reason)
-        self.existing[(enterprise.pk, node.pk, role)] = placement
+        self.existing[(enterprise.pk, node.pk, role)] = placement_import(
+            placement_id=placement.pk if placement is not None else None,
+            enterprise=enterprise,
+            node=node,
+            role=role,
+            values=values,
+            user=self.user,
+            reason=self.reason,
+        )
 
     def export_rows(self) -> list[list[Any]]:
         placements = Placement.objects.select_related("enterprise", "node").order_by(
