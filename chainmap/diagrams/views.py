@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -19,8 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from chainmap.accounts import permissions
-from chainmap.core import roles
-from chainmap.core.actors import Actor
 from chainmap.core.widgets import IsoDateInput
 from chainmap.diagrams import services as diagrams
 from chainmap.diagrams.services.render import CONTENT_TYPES
@@ -31,11 +28,6 @@ from chainmap.templatetags.diagrams import diagram_context
 FIELDS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot_source"}
 # A stand-alone SVG opened from a download must not run anything, whatever it contains.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-
-def _clusters_visible_to(user: Actor) -> QuerySet[Cluster]:
-    # Clusters are as public as chains: every user with a role sees them.
-    return Cluster.objects.all() if roles.role_of(user) is not None else Cluster.objects.none()
 
 
 def _serve(request: HttpRequest, diagram: Diagram | None, fmt: str, filename: str) -> HttpResponse:
@@ -82,7 +74,7 @@ def chain_file(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
 
 @require_safe
 def cluster_file(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
-    cluster = get_object_or_404(_clusters_visible_to(request.user), slug=slug)
+    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=slug)
     diagram = Diagram.objects.filter(kind=DiagramKind.CURRENT, cluster=cluster).only(*_only(fmt)).first()
     return _serve(request, diagram, fmt, _file_name(cluster.slug, diagram, fmt) if diagram else "")
 
@@ -97,7 +89,7 @@ def chain_fragment(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def cluster_fragment(request: HttpRequest, slug: str) -> HttpResponse:
-    cluster = get_object_or_404(_clusters_visible_to(request.user), slug=slug)
+    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=slug)
     return render(request, "chainmap/diagrams/_diagram.html", diagram_context(subject="cluster", obj=cluster))
 
 

@@ -90,6 +90,12 @@ class Chain(TimeStampedModel):
         return self.name
 
 
+class ClusterQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> ClusterQuerySet:
+        """Clusters are as public as chains: every user with a role sees them."""
+        return self if roles.role_of(user) is not None else self.none()
+
+
 class Cluster(TimeStampedModel):
     """One of the five advanced-manufacturing clusters; spans related chains."""
 
@@ -101,6 +107,8 @@ class Cluster(TimeStampedModel):
     tier = models.CharField(_("tier"), max_length=40, blank=True, help_text=_("Promotion tier, e.g. national."))
     chains = models.ManyToManyField(Chain, related_name="clusters", blank=True, verbose_name=_("related chains"))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = ClusterQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "code"]

@@ -110,9 +110,8 @@ def term_info(*, user: Actor, chain: Chain, today: dt.date) -> TermInfo:
 
 def clusters_with_chains(*, user: Actor) -> list[Cluster]:
     """The clusters with their related (visible) chains: two queries; nothing for a user without a role."""
-    if roles.role_of(user) is None:
-        return []
-    return list(Cluster.objects.prefetch_related(Prefetch("chains", queryset=Chain.objects.visible_to(user))))
+    chains = Prefetch("chains", queryset=Chain.objects.visible_to(user))
+    return list(Cluster.objects.visible_to(user).prefetch_related(chains))
 
 
 # --- dashboard ---------------------------------------------------------------------------------
