@@ -13,12 +13,25 @@ whether or not the daily rotation job has run yet.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from chainmap.core import roles
 from chainmap.core.actors import Actor, User
+
+if TYPE_CHECKING:
+    from chainmap.models import (
+        Bottleneck,
+        CapabilityProfile,
+        ChangeProposal,
+        Delivery,
+        Enterprise,
+        ImportJob,
+        Match,
+        Placement,
+        Subscription,
+    )
 
 
 def today() -> dt.date:
@@ -76,18 +89,18 @@ def can_propose_change(*, user: Actor, chain_id: int) -> bool:
     return roles.is_official(user)
 
 
-def can_review_proposal(*, user: Actor, proposal: Any, on: dt.date | None = None) -> bool:
+def can_review_proposal(*, user: Actor, proposal: ChangeProposal, on: dt.date | None = None) -> bool:
     """Approve or reject: the chain's current leading region or the joint office, never the author (four eyes)."""
     if proposal.status != "open" or user is None or user.pk == proposal.author_id:
         return False
     return can_edit_chain_map(user=user, chain_id=proposal.chain_id, on=on)
 
 
-def can_withdraw_proposal(*, user: Actor, proposal: Any) -> bool:
+def can_withdraw_proposal(*, user: Actor, proposal: ChangeProposal) -> bool:
     return proposal.status == "open" and user is not None and user.pk == proposal.author_id
 
 
-def can_revert_proposal(*, user: Actor, proposal: Any) -> bool:
+def can_revert_proposal(*, user: Actor, proposal: ChangeProposal) -> bool:
     """Ask to undo an approved proposal: a new proposal, reviewed like any other."""
     return proposal.status == "approved" and can_propose_change(user=user, chain_id=proposal.chain_id)
 
@@ -112,7 +125,7 @@ def can_manage_users(*, user: Actor) -> bool:
 # --- enterprises, placements and profiles -------------------------------------------------------
 
 
-def can_view_enterprise_contacts(*, user: Actor, enterprise: Any) -> bool:
+def can_view_enterprise_contacts(*, user: Actor, enterprise: Enterprise) -> bool:
     """Contact details are private: the joint office, officials of the enterprise's own region and the
     enterprise's own members see them; officials of the other regions and everyone else do not."""
     if roles.is_joint_office(user):
@@ -124,7 +137,7 @@ def can_view_enterprise_contacts(*, user: Actor, enterprise: Any) -> bool:
     return member_enterprise_id is not None and member_enterprise_id == enterprise.pk
 
 
-def can_edit_enterprise(*, user: Actor, enterprise: Any) -> bool:
+def can_edit_enterprise(*, user: Actor, enterprise: Enterprise) -> bool:
     """Master data of an enterprise (name, sub-region, qualifications...): its region's officials."""
     if roles.is_joint_office(user):
         return True
@@ -132,30 +145,30 @@ def can_edit_enterprise(*, user: Actor, enterprise: Any) -> bool:
     return region_id is not None and region_id == enterprise.region_id
 
 
-def can_edit_profile(*, user: Actor, enterprise: Any) -> bool:
+def can_edit_profile(*, user: Actor, enterprise: Enterprise) -> bool:
     """Write the capability profile, offers and needs: the enterprise's own members."""
     member_enterprise_id = roles.member_enterprise_id(user)
     return member_enterprise_id is not None and member_enterprise_id == enterprise.pk
 
 
-def is_profile_reviewer(*, user: Actor, enterprise: Any) -> bool:
+def is_profile_reviewer(*, user: Actor, enterprise: Enterprise) -> bool:
     """Reviews the enterprise's profiles at all: officials of its region, or the joint office."""
     return can_edit_enterprise(user=user, enterprise=enterprise)
 
 
-def can_review_profile(*, user: Actor, profile: Any) -> bool:
+def can_review_profile(*, user: Actor, profile: CapabilityProfile) -> bool:
     """Approve or return this profile now: a reviewer of the enterprise, and the version is submitted
     (what pages use to show the buttons; the service refuses a version no longer submitted with 400)."""
     return profile.status == "submitted" and is_profile_reviewer(user=user, enterprise=profile.enterprise)
 
 
-def can_propose_placement(*, user: Actor, enterprise: Any) -> bool:
+def can_propose_placement(*, user: Actor, enterprise: Enterprise) -> bool:
     """Put an enterprise on a node (status proposed): its own members or its region's officials."""
     return can_edit_profile(user=user, enterprise=enterprise) or can_edit_enterprise(user=user, enterprise=enterprise)
 
 
 def can_review_placement(
-    *, user: Actor, placement: Any, on: dt.date | None = None, leader_region_id: int | None = None
+    *, user: Actor, placement: Placement, on: dt.date | None = None, leader_region_id: int | None = None
 ) -> bool:
     """Confirm or reject a placement: officials of the enterprise's region, the chain's leader, the joint office.
     Other regions' officials go through a change proposal instead. List pages pass ``leader_region_id``
@@ -168,26 +181,13 @@ def can_review_placement(
 # --- bottlenecks, challenges and projects -------------------------------------------------------
 
 
-def can_edit_bottleneck(*, user: Actor, bottleneck: Any, on: dt.date | None = None) -> bool:
+def can_edit_bottleneck(*, user: Actor, bottleneck: Bottleneck, on: dt.date | None = None) -> bool:
     """Edit and publish a chain's bottlenecks (and the challenges on them): the leading region, the joint office."""
     return can_edit_chain_map(user=user, chain_id=bottleneck.chain_id, on=on)
 
 
 def can_create_bottleneck(*, user: Actor, chain_id: int, on: dt.date | None = None) -> bool:
     return can_edit_chain_map(user=user, chain_id=chain_id, on=on)
-
-
-def can_apply_to_challenge(*, user: Actor, challenge: Any) -> bool:
-    """Enterprises apply to open challenges (揭榜 / 赛马)."""
-    return roles.member_enterprise_id(user) is not None and challenge.status == "published"
-
-
-def can_edit_project(*, user: Actor, project: Any) -> bool:
-    """Joint projects and their milestones: the joint office and officials of a participating region."""
-    if roles.is_joint_office(user):
-        return True
-    region_id = roles.official_region_id(user)
-    return region_id is not None and project.participants.filter(region_id=region_id).exists()
 
 
 # --- matching rounds and reports ----------------------------------------------------------------
@@ -203,16 +203,16 @@ def can_view_reports(*, user: Actor) -> bool:
     return roles.is_official(user) or roles.role_of(user) == roles.SUBSCRIBER
 
 
-def can_record_outcome(*, user: Actor, match: Any) -> bool:
+def can_record_outcome(*, user: Actor, match: Match) -> bool:
     """Follow-up of a match (contacted, met, signed, no contact): officials."""
     return roles.is_official(user)
 
 
-def can_resend_delivery(*, user: Actor, delivery: Any) -> bool:
+def can_resend_delivery(*, user: Actor, delivery: Delivery) -> bool:
     return roles.is_official(user)
 
 
-def can_manage_subscription(*, user: Actor, subscription: Any) -> bool:
+def can_manage_subscription(*, user: Actor, subscription: Subscription) -> bool:
     """A user edits their own subscription; the joint office edits everyone's."""
     return roles.is_joint_office(user) or (user is not None and subscription.user_id == user.pk)
 
@@ -248,7 +248,7 @@ def can_change_user_active(*, user: Actor, target: User) -> bool:
     return bool(user.is_superuser or not target.is_superuser)
 
 
-def can_apply_import(*, user: Actor, job: Any, on: dt.date | None = None) -> bool:
+def can_apply_import(*, user: Actor, job: ImportJob, on: dt.date | None = None) -> bool:
     """Apply a checked import: its uploader only (history names them), while still allowed to import it."""
     if user is None or user.pk != job.uploader_id:
         return False

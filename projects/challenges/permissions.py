@@ -1,46 +1,51 @@
 """Who may do what with challenges (揭榜挂帅 / 赛马制) and their applications.
 
-The chain's rules come from ``chainmap.accounts.permissions``: whoever may edit a bottleneck (the chain's leading
-region on the day, or the joint office) creates, publishes, reviews, awards and closes the challenges on
-it. Enterprises apply for themselves. Visibility (404) lives in ``projects.challenges.selectors``; these rules
-decide about actions on objects the user can already see (403), and pages show no button they refuse.
+The chain's rules come from ``chainmap.accounts.permissions``: whoever may edit a bottleneck (the
+chain's leading region on the day, or the joint office) creates, publishes, reviews, awards and
+closes the challenges on it. Enterprises apply for themselves. Visibility (404) lives in
+``Challenge.objects.visible_to`` and ``Application.objects.visible_to``; these rules decide about
+actions on objects the user can already see (403), and pages show no button they refuse.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chainmap.accounts import permissions
 from chainmap.core import roles
 from chainmap.core.actors import Actor
 
+if TYPE_CHECKING:
+    from chainmap.models import Bottleneck
+    from projects.challenges.models import Application, Challenge
+
 EDITABLE_STATUSES = ("draft", "published")
 OPEN_APPLICATION_STATUSES = ("submitted", "shortlisted", "funded")
 
 
-def can_create_challenge(*, user: Actor, bottleneck: Any, on: dt.date | None = None) -> bool:
+def can_create_challenge(*, user: Actor, bottleneck: Bottleneck, on: dt.date | None = None) -> bool:
     """Put a challenge on a bottleneck: whoever may edit the bottleneck."""
     return permissions.can_edit_bottleneck(user=user, bottleneck=bottleneck, on=on)
 
 
-def can_manage_challenge(*, user: Actor, challenge: Any, on: dt.date | None = None) -> bool:
+def can_manage_challenge(*, user: Actor, challenge: Challenge, on: dt.date | None = None) -> bool:
     """Edit, publish, start the review, decide, award and close: the chain's leader or the joint office."""
     return permissions.can_edit_bottleneck(user=user, bottleneck=challenge.bottleneck, on=on)
 
 
-def can_edit_challenge(*, user: Actor, challenge: Any, on: dt.date | None = None) -> bool:
+def can_edit_challenge(*, user: Actor, challenge: Challenge, on: dt.date | None = None) -> bool:
     """Change the text, budget, deadline and phases: only while a draft or published."""
     return challenge.status in EDITABLE_STATUSES and can_manage_challenge(user=user, challenge=challenge, on=on)
 
 
-def can_apply(*, user: Actor, challenge: Any) -> bool:
+def can_apply(*, user: Actor, challenge: Challenge) -> bool:
     """An enterprise member applies for their own enterprise to a published challenge (the service checks
     the deadline and that the enterprise has not applied yet)."""
-    return permissions.can_apply_to_challenge(user=user, challenge=challenge)
+    return roles.member_enterprise_id(user) is not None and challenge.status == "published"
 
 
-def can_withdraw_application(*, user: Actor, application: Any) -> bool:
+def can_withdraw_application(*, user: Actor, application: Application) -> bool:
     """The applicant's own members, while the application is still in the race."""
     enterprise_id = roles.member_enterprise_id(user)
     return (
@@ -51,7 +56,7 @@ def can_withdraw_application(*, user: Actor, application: Any) -> bool:
     )
 
 
-def can_score_application(*, user: Actor, application: Any, on: dt.date | None = None) -> bool:
+def can_score_application(*, user: Actor, application: Application, on: dt.date | None = None) -> bool:
     """The review panel: officials who may manage the challenge, while it is under review. An applicant's
     own member never scores (they are not officials, but the rule says it where it matters)."""
     if roles.member_enterprise_id(user) == application.enterprise_id:
