@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -5,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 if TYPE_CHECKING:
@@ -72,6 +76,13 @@ class RoundStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class MatchingRoundQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> MatchingRoundQuerySet:
+        """Rounds, their matches and reports: officials and report subscribers
+        (``permissions.can_view_reports``)."""
+        return self if roles.is_official(user) or roles.role_of(user) == roles.SUBSCRIBER else self.none()
+
+
 class MatchingRound(TimeStampedModel):
     """One supply–demand matching round (对接) for a period's chain or cluster."""
 
@@ -100,6 +111,8 @@ class MatchingRound(TimeStampedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Claimed by the worker that matches the round, so two never run it at once.
     matching_since = models.DateTimeField(null=True, blank=True)
+
+    objects = MatchingRoundQuerySet.as_manager()
 
     class Meta:
         ordering = ["-period", "kind"]

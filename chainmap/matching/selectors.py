@@ -2,16 +2,17 @@
 typed, a constant number of queries whatever the row count.
 
 Rounds and their matches are seen by whoever may view reports (officials and subscribers); for
-everyone else ``rounds_visible_to`` is empty, so a round page answers 404.
+everyone else ``MatchingRound.objects.visible_to`` is empty, so a round page answers 404.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -20,16 +21,6 @@ from django.utils.translation import gettext_lazy as _
 
 from chainmap.accounts import permissions
 from chainmap.core.actors import Actor
-from chainmap.matching.services.rounds import (
-    JOB_BUILDING,
-    JOB_DONE,
-    JOB_MATCHING,
-    JOB_QUEUED,
-    LOCKED_STATUSES,
-    period_start,
-    round_job_get,
-    year_periods,
-)
 from chainmap.models import (
     CalendarEntry,
     Chain,
@@ -45,6 +36,63 @@ from chainmap.models import (
 )
 from chainmap.reports.models import ReportStatus
 
+# --- the round state (statuses, periods, the match job's progress): read here, written by
+# services.rounds, which imports it from here (reads never import services) ------------------
+
+# Statuses whose round fixes the period's subject (its matches exist).
+LOCKED_STATUSES = (RoundStatus.MATCHED, RoundStatus.HELD, RoundStatus.CLOSED)
+
+
+def period_start(*, kind: str, day: dt.date) -> dt.date:
+    """The first day of the month (chain rounds) or quarter (cluster rounds) containing ``day``."""
+    if kind == RoundKind.CLUSTER_QUARTER:
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return day.replace(day=1)
+
+
+def year_periods(*, kind: str, year: int) -> list[dt.date]:
+    if kind == RoundKind.CLUSTER_QUARTER:
+        return [dt.date(year, month, 1) for month in (1, 4, 7, 10)]
+    return [dt.date(year, month, 1) for month in range(1, 13)]
+
+
+JOB_QUEUED, JOB_MATCHING, JOB_BUILDING, JOB_DONE, JOB_FAILED = "queued", "matching", "building", "done", "failed"
+
+
+@dataclass(frozen=True)
+class RoundJob:
+    """The last state the match job of a round reported: queued → matching → building (the report)
+    or done (matched, no report asked for), or failed."""
+
+    state: str
+    at: dt.datetime
+    error: str = ""
+    matches: int | None = None
+
+
+def job_key(round_id: int) -> str:
+    return f"chainmap:round-job:{round_id}"
+
+
+def job_lifetime() -> int:
+    # CHAINMAP_REPORTS has no TypedDict in the settings (its values infer as object): an env.int.
+    build_timeout = settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"]
+    return settings.CHAINMAP_MATCHING["CLAIM_TIMEOUT_SECONDS"] + build_timeout
+
+
+def round_job_get(*, round_id: int) -> RoundJob | None:
+    raw = cache.get(job_key(round_id))
+    if not isinstance(raw, dict):
+        return None
+    try:
+        at = dt.datetime.fromisoformat(raw["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return RoundJob(
+        state=str(raw.get("state", "")), at=at, error=str(raw.get("error") or ""), matches=raw.get("matches")
+    )
+
+
 COMPONENT_LABELS: tuple[tuple[str, Any], ...] = (
     ("text", _("Text relevance")),
     ("structure", _("Chain structure")),
@@ -56,12 +104,6 @@ COMPONENT_LABELS: tuple[tuple[str, Any], ...] = (
 CONTACTED = (Outcome.CONTACTED, Outcome.MET, Outcome.SIGNED)
 MET = (Outcome.MET, Outcome.SIGNED)
 CONVERSION_ROUNDS = 6
-
-
-def rounds_visible_to(user: Actor) -> QuerySet[MatchingRound]:
-    if not permissions.can_view_reports(user=user):
-        return MatchingRound.objects.none()
-    return MatchingRound.objects.select_related("chain", "cluster")
 
 
 def _funnel(prefix: str = "") -> dict[str, Count]:
@@ -87,7 +129,7 @@ def round_list(
 ) -> QuerySet[MatchingRound]:
     """Visible rounds, newest period first, each with ``match_count``, ``contacted_count``,
     ``met_count`` and ``signed_count``: one query (plus the paginator's count)."""
-    rounds = rounds_visible_to(user)
+    rounds = MatchingRound.objects.visible_to(user).select_related("chain", "cluster")
     if kind:
         rounds = rounds.filter(kind=kind)
     if year:
@@ -235,7 +277,7 @@ def round_page(
 def match_row(*, user: Actor, match_id: int) -> Match | None:
     """One visible match, ready for its table row (after an outcome is recorded): one query."""
     match = (
-        Match.objects.filter(pk=match_id, round__in=rounds_visible_to(user))
+        Match.objects.filter(pk=match_id, round__in=MatchingRound.objects.visible_to(user))
         .select_related("round", "enterprise__region", "offer")
         .first()
     )
@@ -278,7 +320,7 @@ def round_progress(*, round_: MatchingRound, now: dt.datetime | None = None) -> 
     matching = settings.CHAINMAP_MATCHING
     claim_timeout = dt.timedelta(seconds=matching["CLAIM_TIMEOUT_SECONDS"])
     # CHAINMAP_REPORTS has no TypedDict in the settings (its values infer as object): an env.int.
-    build_timeout = dt.timedelta(seconds=cast(int, settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"]))
+    build_timeout = dt.timedelta(seconds=settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"])
     if round_.matching_since is not None and round_.matching_since >= now - claim_timeout:
         return RoundProgress(state=JOB_MATCHING, since=round_.matching_since)
     job = round_job_get(round_id=round_.pk)
@@ -468,7 +510,8 @@ def conversion_summary(*, user: Actor, today: dt.date) -> ConversionSummary | No
     if not permissions.can_view_reports(user=user):
         return None
     rounds = list(
-        rounds_visible_to(user)
+        MatchingRound.objects.visible_to(user)
+        .select_related("chain", "cluster")
         .filter(status__in=LOCKED_STATUSES, period__lte=today)
         .order_by("-period", "kind")[:CONVERSION_ROUNDS]
     )

@@ -1,6 +1,6 @@
 """Pages of the matching rounds (一月一链 / 一季一群), their follow-up, and the calendars.
 
-Rounds are fetched over ``rounds_visible_to`` (officials and subscribers; 404 for everyone else);
+Rounds are fetched over ``MatchingRound.objects.visible_to`` (officials and subscribers; 404 for everyone else);
 every action is decided by ``chainmap.accounts.permissions`` (403) and carried out by
 ``chainmap.matching.services.rounds``, whose ValidationErrors come back as messages naming the field.
 """
@@ -57,7 +57,7 @@ def _form_error_text(form: object) -> str:
 
 
 def _round_or_404(request: HttpRequest, pk: int) -> MatchingRound:
-    return get_object_or_404(selectors_rounds.rounds_visible_to(request.user), pk=pk)
+    return get_object_or_404(MatchingRound.objects.visible_to(request.user).select_related("chain", "cluster"), pk=pk)
 
 
 def _round_url(round_: MatchingRound) -> str:
@@ -293,7 +293,7 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 def match_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a match's follow-up. htmx gets the updated table row back; a plain form a redirect."""
     match = get_object_or_404(
-        Match.objects.filter(round__in=selectors_rounds.rounds_visible_to(request.user)).select_related("round"),
+        Match.objects.filter(round__in=MatchingRound.objects.visible_to(request.user)).select_related("round"),
         pk=pk,
     )
     if not permissions.can_record_outcome(user=request.user, match=match):

@@ -21,7 +21,7 @@ def test_url_name() -> None:
 def test_subscribe_for_oneself_with_choices(bj_official, regions) -> None:
     chain = f.ChainFactory()
     subscription = services.subscription_create(
-        user=bj_official, chain_ids=[chain.pk], region_ids=[regions["HE"].pk], language="en"
+        user=bj_official, data={"chain_ids": [chain.pk], "region_ids": [regions["HE"].pk], "language": "en"}
     )
     assert (subscription.user, subscription.language, subscription.is_active) == (bj_official, "en", True)
     assert list(subscription.chains.all()) == [chain]
@@ -42,10 +42,10 @@ def test_enterprise_members_may_not_subscribe(enterprise_member) -> None:
 
 def test_bad_language_and_unknown_chain_name_the_field(subscriber) -> None:
     with pytest.raises(ValidationError) as caught:
-        services.subscription_create(user=subscriber, language="fr")
+        services.subscription_create(user=subscriber, data={"language": "fr"})
     assert "language" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
-        services.subscription_create(user=subscriber, chain_ids=[999999])
+        services.subscription_create(user=subscriber, data={"chain_ids": [999999]})
     assert "chains" in caught.value.message_dict
     assert not m.Subscription.objects.exists()
 
@@ -112,3 +112,24 @@ def test_page_warns_without_an_email_address(subscriber, client_for) -> None:
     subscriber.email = ""
     subscriber.save()
     assert "没有电子邮箱" in client_for(subscriber).get(URL).content.decode()
+
+
+def test_the_subscription_page_form_and_the_api_serializer_produce_the_same_input(regions) -> None:
+    from chainmap.reports.api.serializers import SubscriptionInputSerializer
+    from chainmap.reports.views.subscriptions import SubscriptionForm
+
+    chain = f.ChainFactory(slug="hydrogen")
+    form = SubscriptionForm({"chains": [chain.pk], "regions": [regions["HE"].pk], "language": "en", "is_active": "on"})
+    serializer = SubscriptionInputSerializer(
+        data={"chains": ["hydrogen"], "clusters": [], "regions": ["HE"], "language": "en", "is_active": True}
+    )
+    assert form.is_valid(), form.errors
+    assert serializer.is_valid(), serializer.errors
+    assert form.to_input() == serializer.to_input()
+    assert form.to_input().given() == {
+        "chain_ids": [chain.pk],
+        "cluster_ids": [],
+        "region_ids": [regions["HE"].pk],
+        "language": "en",
+        "is_active": True,
+    }

@@ -55,13 +55,16 @@ class MatchingRoundViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.Cr
     }
 
     def get_queryset(self) -> QuerySet[m.MatchingRound]:
-        rounds_ = m.MatchingRound.objects.select_related("chain", "cluster")
-        return rounds_ if permissions.can_view_reports(user=self.request.user) else rounds_.none()
+        return m.MatchingRound.objects.visible_to(self.request.user).select_related("chain", "cluster")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        require(permissions.can_run_round(user=request.user))
+        require(permissions.can_run_round(user=request.user))  # 403 whatever the body, as every create
         data = self.input(RoundCreateSerializer)
-        round_ = rounds.round_ensure(kind=data["kind"], period=data["period"])
+        # The page's "new round" service: the period's round as the calendar has it (the subject is
+        # the calendar's; changing it is the calendar's page).
+        round_, _created = rounds.round_create(
+            kind=data["kind"], period=data["period"], subject_id=None, user=request.user
+        )
         return self.show(round_, code=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=matching_serializers.MatchingRoundSerializer)

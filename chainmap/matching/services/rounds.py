@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +22,40 @@ from chainmap.accounts import permissions
 from chainmap.core import jobs
 from chainmap.core.actors import Actor, signed_in
 from chainmap.core.versions import version_check
+from chainmap.matching.selectors import (  # the round state pages read; re-exported for the callers
+    JOB_BUILDING as JOB_BUILDING,
+)
+from chainmap.matching.selectors import (
+    JOB_DONE as JOB_DONE,
+)
+from chainmap.matching.selectors import (
+    JOB_FAILED as JOB_FAILED,
+)
+from chainmap.matching.selectors import (
+    JOB_MATCHING as JOB_MATCHING,
+)
+from chainmap.matching.selectors import (
+    JOB_QUEUED as JOB_QUEUED,
+)
+from chainmap.matching.selectors import (
+    LOCKED_STATUSES as LOCKED_STATUSES,
+)
+from chainmap.matching.selectors import (
+    RoundJob as RoundJob,
+)
+from chainmap.matching.selectors import (
+    job_key,
+    job_lifetime,
+)
+from chainmap.matching.selectors import (
+    period_start as period_start,
+)
+from chainmap.matching.selectors import (
+    round_job_get as round_job_get,
+)
+from chainmap.matching.selectors import (
+    year_periods as year_periods,
+)
 from chainmap.matching.services.calendars import CALENDAR_EPOCH_YEAR, calendar_generate_year
 from chainmap.matching.services.engine import matching_run
 from chainmap.models import (
@@ -41,26 +73,11 @@ logger = logging.getLogger(__name__)
 
 MATCH_ROUND = "chainmap.tasks_rounds.match_round"  # the job (chainmap.matching.tasks)
 
-# Statuses whose round fixes the period's subject (its matches exist).
-LOCKED_STATUSES = (RoundStatus.MATCHED, RoundStatus.HELD, RoundStatus.CLOSED)
 # Statuses from which a round may be matched; a planned round is opened on the way (the monthly job).
 MATCHABLE_STATUSES = (RoundStatus.PLANNED, RoundStatus.OPEN, RoundStatus.MATCHED)
 # Follow-up is recorded while the round is active; a closed round is frozen.
 FOLLOW_UP_STATUSES = (RoundStatus.MATCHED, RoundStatus.HELD)
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-def period_start(*, kind: str, day: dt.date) -> dt.date:
-    """The first day of the month (chain rounds) or quarter (cluster rounds) containing ``day``."""
-    if kind == RoundKind.CLUSTER_QUARTER:
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return day.replace(day=1)
-
-
-def year_periods(*, kind: str, year: int) -> list[dt.date]:
-    if kind == RoundKind.CLUSTER_QUARTER:
-        return [dt.date(year, month, 1) for month in (1, 4, 7, 10)]
-    return [dt.date(year, month, 1) for month in range(1, 13)]
 
 
 def _check_kind(kind: str) -> None:
@@ -251,48 +268,12 @@ def round_match_enqueue(*, round_id: int, user: Actor) -> MatchingRound | None:
 
 # --- progress of the background match (what the round page polls) --------------------------------
 
-JOB_QUEUED, JOB_MATCHING, JOB_BUILDING, JOB_DONE, JOB_FAILED = "queued", "matching", "building", "done", "failed"
-
-
-@dataclass(frozen=True)
-class RoundJob:
-    """The last state the match job of a round reported: queued → matching → building (the report)
-    or done (matched, no report asked for), or failed."""
-
-    state: str
-    at: dt.datetime
-    error: str = ""
-    matches: int | None = None
-
-
-def _job_key(round_id: int) -> str:
-    return f"chainmap:round-job:{round_id}"
-
-
-def _job_lifetime() -> int:
-    # CHAINMAP_REPORTS has no TypedDict in the settings (its values infer as object): an env.int.
-    build_timeout = cast(int, settings.CHAINMAP_REPORTS["BUILD_TIMEOUT_SECONDS"])
-    return settings.CHAINMAP_MATCHING["CLAIM_TIMEOUT_SECONDS"] + build_timeout
-
 
 def round_job_set(*, round_id: int, state: str, error: str = "", matches: int | None = None) -> None:
     """Record the job's progress in the cache (shared with the workers through Redis; in process when
     tasks run eagerly). Only for display: the round row and its claim stay the truth."""
     job = {"state": state, "at": timezone.now().isoformat(), "error": error[:1000], "matches": matches}
-    cache.set(_job_key(round_id), job, timeout=_job_lifetime())
-
-
-def round_job_get(*, round_id: int) -> RoundJob | None:
-    raw = cache.get(_job_key(round_id))
-    if not isinstance(raw, dict):
-        return None
-    try:
-        at = dt.datetime.fromisoformat(raw["at"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return RoundJob(
-        state=str(raw.get("state", "")), at=at, error=str(raw.get("error") or ""), matches=raw.get("matches")
-    )
+    cache.set(job_key(round_id), job, timeout=job_lifetime())
 
 
 @transaction.atomic

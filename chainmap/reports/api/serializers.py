@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from chainmap import models as m
 from chainmap.core.api.fields import LANGUAGE_CHOICES, StrictCharField, StrictModelSerializer
+from chainmap.reports.services.subscriptions import SubscriptionInput
 
 
 class DeliverySerializer(StrictModelSerializer):
@@ -88,6 +89,11 @@ class SubscriptionInputSerializer(serializers.Serializer):
     )
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, required=False, help_text="Language of the mails.")
     is_active = serializers.BooleanField(required=False)
+
+    def to_input(self) -> SubscriptionInput:
+        """The validated fields as the service's input (the same the subscription page's form produces);
+        ``user`` aside: it names whose subscription it is."""
+        return SubscriptionInput.from_data({k: v for k, v in self.validated_data.items() if k != "user"})
 
 
 class SubscriptionCreateSerializer(SubscriptionInputSerializer):

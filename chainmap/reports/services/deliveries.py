@@ -30,7 +30,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,6 +48,9 @@ from chainmap.matching.models import RoundKind
 from chainmap.models import Delivery, Report, Subscription
 from chainmap.reports.services.reports import report_filename
 
+if TYPE_CHECKING:
+    from config.settings_types import ReportSettings
+
 logger = logging.getLogger(__name__)
 
 SEND_DELIVERY = "chainmap.tasks_reports.send_delivery"  # the job (chainmap.reports.tasks)
@@ -59,7 +62,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 
-def _config() -> dict[str, Any]:
+def _config() -> ReportSettings:
     return settings.CHAINMAP_REPORTS
 
 

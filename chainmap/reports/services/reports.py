@@ -10,9 +10,8 @@ The build is claimed with a conditional UPDATE (status → building); a claim ol
 ``BUILD_TIMEOUT_SECONDS`` (a killed worker) may be taken over.
 
 Joint projects live in the ``projects`` app, which depends on ``chainmap`` and never the other way:
-they are read through ``django.apps.apps.get_model`` inside ``_projects`` (nothing is imported at
-module load, and without the app the section is simply empty). A registry would be the cleaner seam
-if more sections came from other apps; for one read of two tables it would only add indirection.
+it registers the report's joint-projects section (its rows and its status labels) in
+``chainmap.reports.sections`` when it starts; without the app the section is simply empty.
 """
 
 from __future__ import annotations
@@ -25,24 +24,23 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from chainmap.accounts import permissions
 from chainmap.core import jobs
 from chainmap.core.actors import Actor
+from chainmap.core.formulas import escape_cell
 from chainmap.maps.models.chains import EdgeKind
 from chainmap.models import (
     GAP_LEVELS,
@@ -66,7 +64,11 @@ from chainmap.models import (
     Segment,
     TechnologyNeed,
 )
+from chainmap.reports import sections
 from chainmap.reports.models import ReportStatus
+
+if TYPE_CHECKING:
+    from config.settings_types import ReportSettings
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +88,9 @@ SNAPSHOT_VERSION = 1
 CROSS_REGION_MAX_RANK = 3
 # A diagram larger than this is left out of the snapshot (the chain page still shows it).
 MAX_DIAGRAM_BYTES = 3_000_000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _config() -> dict[str, Any]:
+def _config() -> ReportSettings:
     return settings.CHAINMAP_REPORTS
 
 
@@ -392,38 +393,9 @@ def _changes(*, chain_ids: list[int], previous: MatchingRound | None, until: dt.
 
 
 def _projects(*, chain_ids: list[int]) -> list[dict[str, Any]]:
-    """Joint projects on the chains (directly or through a bottleneck they attack), with weighted
-    milestone progress. Read through the app registry: chainmap never imports projects."""
-    if not apps.is_installed("projects"):
-        return []
-    project_model = apps.get_model("projects", "JointProject")
-    milestone_model = apps.get_model("projects", "Milestone")
-    ids = set(
-        project_model.objects.filter(Q(chain_id__in=chain_ids) | Q(bottlenecks__chain_id__in=chain_ids)).values_list(
-            "pk", flat=True
-        )
-    )
-    progress = {
-        row["project_id"]: (row["done"] or 0) / row["total_weight"] if row["total_weight"] else 0.0
-        for row in milestone_model.objects.filter(project_id__in=ids)
-        .values("project_id")
-        .annotate(total_weight=Sum("weight"), done=Sum(F("weight") * F("progress")))
-        .order_by()
-    }
-    return [
-        {
-            "code": code,
-            "title": title,
-            "batch": batch,
-            "status": status,
-            "lead_unit": lead_unit,
-            "lead_region": lead_region,
-            "progress": round(progress.get(pk, 0.0), 1),
-        }
-        for pk, code, title, batch, status, lead_unit, lead_region in project_model.objects.filter(pk__in=ids)
-        .order_by("batch__number", "code")
-        .values_list("pk", "code", "title", "batch__name", "status", "lead_unit", "lead_region__code")
-    ]
+    """Joint projects on the chains, with weighted milestone progress: the section the ``projects``
+    app registers (``chainmap.reports.sections``); empty without it. chainmap never imports projects."""
+    return sections.section_rows(sections.JOINT_PROJECTS, chain_ids=chain_ids)
 
 
 def _follow_up(previous: MatchingRound | None) -> dict[str, Any]:
@@ -454,14 +426,6 @@ def _diagram_svg(matching_round: MatchingRound) -> str:
 
 
 # --- presentation ---------------------------------------------------------------------------------
-
-
-def _choices(model_label: str, field: str) -> dict[str, str]:
-    try:
-        model = apps.get_model(model_label)
-    except LookupError:
-        return {}
-    return {str(value): str(label) for value, label in model._meta.get_field(field).flatchoices}
 
 
 def _labels(choices: list[tuple[str, Any]]) -> dict[str, str]:
@@ -510,7 +474,7 @@ def report_context(
     statuses = _labels(BottleneckStatus.choices)
     outcomes = _labels(Outcome.choices)
     edge_kinds = _labels(EdgeKind.choices)
-    project_statuses = _choices("projects.JointProject", "status")
+    project_statuses = sections.section_status_labels(sections.JOINT_PROJECTS)
 
     def keep(*codes: str | None) -> bool:
         return region is None or region in codes
@@ -709,20 +673,11 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(font_config=FontConfiguration())
 
 
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell Excel or LibreOffice would evaluate (= + - @, tab, CR) gets a leading apostrophe."""
-    if isinstance(value, Promise):
-        value = str(value)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 def render_xlsx(snapshot: dict[str, Any]) -> bytes:
-    """One sheet per section; every text cell passes ``spreadsheet_safe``."""
+    """One sheet per section; every text cell passes ``escape_cell``, the formula rule exports share."""
     import xlsxwriter
 
     context = report_context(snapshot)
@@ -745,7 +700,7 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
         ws.freeze_panes(1, 0)
         ws.write_row(0, 0, [str(h) for h in header])
         for index, row in enumerate(rows, start=1):
-            ws.write_row(index, 0, [spreadsheet_safe(value) for value in row])
+            ws.write_row(index, 0, [escape_cell(value) for value in row])
 
     round_info = context["round"]
     sheet(

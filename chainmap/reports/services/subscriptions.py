@@ -8,7 +8,8 @@ one subscription per user.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -20,11 +21,33 @@ from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.core.actors import Actor, signed_in
+from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.core.versions import version_check
 from chainmap.models import Chain, Cluster, Region, Subscription
 
 LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
-SUBSCRIPTION_FIELDS = ("chain_ids", "cluster_ids", "region_ids", "language", "is_active")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionInput(WriteInput):
+    """What a subscription covers, in the service's names: what the subscription page's
+    ``SubscriptionForm.to_input`` and the API's ``SubscriptionInputSerializer.to_input`` produce (the
+    chains, clusters and regions as ids). No chain and no cluster: every round's report."""
+
+    MANY = {"chains": "chain_ids", "clusters": "cluster_ids", "regions": "region_ids"}
+
+    chain_ids: list[int] = UNSET
+    cluster_ids: list[int] = UNSET
+    region_ids: list[int] = UNSET
+    language: str = UNSET
+    is_active: bool = UNSET
+
+
+SUBSCRIPTION_FIELDS = SubscriptionInput.field_names()
+
+
+def _input(data: SubscriptionInput | Mapping[str, Any]) -> SubscriptionInput:
+    return data if isinstance(data, SubscriptionInput) else SubscriptionInput.from_data(data)
 
 
 def _ids(model: type[Model], ids: Iterable[int] | None, field: str) -> list[int]:
@@ -81,13 +104,11 @@ def subscription_create(
     *,
     user: Actor,
     for_user_id: int | None = None,
-    chain_ids: Iterable[int] = (),
-    cluster_ids: Iterable[int] = (),
-    region_ids: Iterable[int] = (),
-    language: str = "zh-hans",
-    is_active: bool = True,
+    data: SubscriptionInput | Mapping[str, Any] | None = None,
 ) -> Subscription:
-    """Subscribe ``for_user_id`` (default: the user) to round reports."""
+    """Subscribe ``for_user_id`` (default: the user) to round reports: to what ``data`` gives (a mapping
+    is read as ``SubscriptionInput.from_data``); every report, in Chinese, active, unless given."""
+    given = SubscriptionInput() if data is None else _input(data)
     target_id = signed_in(user).pk if for_user_id is None else for_user_id
     target = get_user_model().objects.filter(pk=target_id).select_related("membership").first()
     if target is None:
@@ -102,11 +123,11 @@ def subscription_create(
         raise ValidationError({"user": _("This user already has a subscription: change it instead.")})
     clean = _check(
         {
-            "chain_ids": chain_ids,
-            "cluster_ids": cluster_ids,
-            "region_ids": region_ids,
-            "language": language,
-            "is_active": is_active,
+            "chain_ids": given.value("chain_ids", []),
+            "cluster_ids": given.value("cluster_ids", []),
+            "region_ids": given.value("region_ids", []),
+            "language": given.value("language", "zh-hans"),
+            "is_active": given.value("is_active", True),
         }
     )
     subscription = Subscription(user=target)
@@ -129,13 +150,18 @@ def _locked(subscription_id: int, user: Actor) -> Subscription:
 
 @transaction.atomic
 def subscription_update(
-    *, subscription_id: int, user: Actor, changes: dict[str, Any], expected_version: int | None = None
+    *,
+    subscription_id: int,
+    user: Actor,
+    changes: SubscriptionInput | Mapping[str, Any],
+    expected_version: int | None = None,
 ) -> Subscription:
-    """Change the chosen chains / clusters / regions (``*_ids``), ``language`` or ``is_active``; a stale
-    ``expected_version`` raises ConflictError and writes nothing."""
+    """Change the chosen chains / clusters / regions (``*_ids``), ``language`` or ``is_active`` (what
+    ``changes`` gives; a mapping is read as ``SubscriptionInput.from_data``); a stale ``expected_version``
+    raises ConflictError and writes nothing."""
     subscription = _locked(subscription_id, user)
     version_check(subscription, expected_version)
-    clean = _check(changes)
+    clean = _check(_input(changes).given())
     if clean.get("is_active", subscription.is_active) and not permissions.can_view_reports(user=subscription.user):
         raise ValidationError({"is_active": _("This user may not receive round reports.")})
     _write(subscription, clean)

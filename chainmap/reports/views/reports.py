@@ -1,9 +1,8 @@
 """Pages of the round reports: the report page (filter by region), its PDF and XLSX, the build
-button and the per-delivery resend. Rounds are fetched through ``rounds_visible_to`` (invisible → 404)."""
+button and the per-delivery resend. Rounds are fetched through ``MatchingRound.objects.visible_to``
+(invisible → 404)."""
 
 from __future__ import annotations
-
-from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from chainmap.accounts import permissions
-from chainmap.matching import selectors as selectors_rounds
 from chainmap.models import Delivery, MatchingRound, Report
 from chainmap.reports.services import deliveries, reports
 
@@ -25,7 +23,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _round(request: HttpRequest, pk: int) -> MatchingRound:
-    matching_round = get_object_or_404(selectors_rounds.rounds_visible_to(request.user), pk=pk)
+    matching_round = get_object_or_404(
+        MatchingRound.objects.visible_to(request.user).select_related("chain", "cluster"), pk=pk
+    )
     if not permissions.can_view_reports(user=request.user):
         raise PermissionDenied
     return matching_round
@@ -61,7 +61,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = reports.report_context(
         report.snapshot,
         region=region,
-        fold_after=cast(int, settings.CHAINMAP_REPORTS["PRINT_TOP_N"]),  # (the setting's dict mixes str and int)
+        fold_after=settings.CHAINMAP_REPORTS["PRINT_TOP_N"],
         max_pairs=None if all_pairs else WEB_MAX_PAIRS,
     )
     context.update({"round_obj": matching_round, "report": report, "region_error": region_error, "web": True})
@@ -96,7 +96,9 @@ def report_xlsx(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_POST
 def report_build(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    matching_round = get_object_or_404(selectors_rounds.rounds_visible_to(request.user), pk=pk)
+    matching_round = get_object_or_404(
+        MatchingRound.objects.visible_to(request.user).select_related("chain", "cluster"), pk=pk
+    )
     reports.report_build_request(
         round_id=matching_round.pk, user=request.user, refresh=request.POST.get("refresh") == "1"
     )
@@ -108,7 +110,7 @@ def report_build(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 def delivery_resend(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     delivery = get_object_or_404(
         Delivery.objects.select_related("report__round").filter(
-            report__round__in=selectors_rounds.rounds_visible_to(request.user)
+            report__round__in=MatchingRound.objects.visible_to(request.user)
         ),
         pk=pk,
     )

@@ -47,15 +47,9 @@ class SubscriptionForm(forms.Form):
     language = forms.ChoiceField(label=gettext_lazy("Language of the mails"), choices=settings.LANGUAGES)
     is_active = forms.BooleanField(label=gettext_lazy("Send me the reports"), required=False)
 
-    def values(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "chain_ids": [c.pk for c in data["chains"]],
-            "cluster_ids": [c.pk for c in data["clusters"]],
-            "region_ids": [r.pk for r in data["regions"]],
-            "language": data["language"],
-            "is_active": data["is_active"],
-        }
+    def to_input(self) -> services.SubscriptionInput:
+        """The fields as the service's input (the same the API's serializer produces)."""
+        return services.SubscriptionInput.from_data(self.cleaned_data)
 
 
 def _allowed(request: HttpRequest) -> User:
@@ -92,10 +86,10 @@ def my_subscription(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 if subscription is None:
-                    services.subscription_create(user=request.user, **form.values())
+                    services.subscription_create(user=request.user, data=form.to_input())
                 else:
                     services.subscription_update(
-                        subscription_id=subscription.pk, user=request.user, changes=form.values()
+                        subscription_id=subscription.pk, user=request.user, changes=form.to_input()
                     )
             except ValidationError as error:
                 for field, field_messages in error.message_dict.items():
