@@ -13,7 +13,7 @@ from chainmap.core.validators import clean_credit_code
 from chainmap.core.widgets import IsoDateInput
 from chainmap.models import Bottleneck, Chain, Enterprise
 from projects import models as pm
-from projects.challenges.services import MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
+from projects.challenges.services import MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS, ApplicationInput, ChallengeInput
 
 
 class ChallengeFilterForm(forms.Form):
@@ -66,11 +66,20 @@ class ChallengeForm(forms.Form):
         self, *args: Any, bottlenecks: QuerySet[Bottleneck] | None = None, editing: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.editing = editing
         if editing:
             del self.fields["bottleneck"]
             del self.fields["code"]
         else:
             cast("forms.ModelChoiceField[Bottleneck]", self.fields["bottleneck"]).queryset = bottlenecks
+
+    def to_input(self) -> ChallengeInput:
+        """The service's input (the same the API's serializer produces): an empty budget is 0; editing,
+        only the fields that differ from the challenge's (the form's initial)."""
+        data = {**self.cleaned_data, "budget": self.cleaned_data["budget"] or 0}
+        if self.editing:
+            data = {name: value for name, value in data.items() if value != self.initial.get(name)}
+        return ChallengeInput.from_data(data)
 
 
 class PhaseForm(forms.Form):
@@ -111,6 +120,9 @@ class ApplicationForm(forms.Form):
             message = _("No enterprise has these credit codes: %(codes)s")
             raise forms.ValidationError(message % {"codes": ", ".join(unknown)})
         return [found[code] for code in codes]
+
+    def to_input(self) -> ApplicationInput:
+        return ApplicationInput.from_data(self.cleaned_data)
 
 
 class ScoreForm(forms.Form):

@@ -1,10 +1,14 @@
 """Challenges (揭榜挂帅 / 赛马制) on bottlenecks, their phases, applications and review scores."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
 
 
@@ -19,6 +23,27 @@ class ChallengeStatus(models.TextChoices):
     REVIEWING = "reviewing", _("Reviewing")
     AWARDED = "awarded", _("Awarded")
     CLOSED = "closed", _("Closed")
+
+
+class ChallengeQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> ChallengeQuerySet:
+        """Officials see drafts too; every other role sees published (and later) challenges."""
+        if roles.is_official(user):
+            return self
+        if roles.role_of(user) is not None:
+            return self.exclude(status=ChallengeStatus.DRAFT)
+        return self.none()
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> ApplicationQuerySet:
+        """Officials see every application; an enterprise member its own enterprise's."""
+        if roles.is_official(user):
+            return self
+        enterprise_id = roles.member_enterprise_id(user)
+        if enterprise_id is not None:
+            return self.filter(enterprise_id=enterprise_id)
+        return self.none()
 
 
 class Challenge(TimeStampedModel):
@@ -43,6 +68,8 @@ class Challenge(TimeStampedModel):
     )
     # Moves with every change of the challenge or its phase gates: the API's ETag.
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = ChallengeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_on", "code"]
@@ -120,6 +147,8 @@ class Application(TimeStampedModel):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = ApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["challenge", "id"]

@@ -19,47 +19,26 @@ from projects import models as pm
 from projects.challenges import permissions
 
 
-def visible_challenges(user: Actor) -> QuerySet[pm.Challenge]:
-    """Officials see drafts too; every other role sees published (and later) challenges."""
-    challenges = pm.Challenge.objects.all()
-    if roles.is_official(user):
-        return challenges
-    if roles.role_of(user) is not None:
-        return challenges.exclude(status=pm.ChallengeStatus.DRAFT)
-    return challenges.none()
-
-
-def visible_applications(user: Actor) -> QuerySet[pm.Application]:
-    """Officials see every application; an enterprise member its own enterprise's."""
-    applications = pm.Application.objects.all()
-    if roles.is_official(user):
-        return applications
-    enterprise_id = roles.member_enterprise_id(user)
-    if enterprise_id is not None:
-        return applications.filter(enterprise_id=enterprise_id)
-    return applications.none()
-
-
 def challenge_list(
     *, user: Actor, chain: str | None = None, mechanism: str | None = None, status: str | None = None
 ) -> QuerySet[pm.Challenge]:
     """The challenges list page: filtered, with the bottleneck and chain in the same query and the number of
     applications the user may see counted in it."""
-    challenges = visible_challenges(user).select_related("bottleneck", "bottleneck__chain")
+    challenges = pm.Challenge.objects.visible_to(user).select_related("bottleneck", "bottleneck__chain")
     if chain:
         challenges = challenges.filter(bottleneck__chain__slug=chain)
     if mechanism:
         challenges = challenges.filter(mechanism=mechanism)
     if status:
         challenges = challenges.filter(status=status)
-    application_ids = visible_applications(user).values("pk")
+    application_ids = pm.Application.objects.visible_to(user).values("pk")
     return challenges.annotate(
         application_count=Count("applications", filter=Q(applications__in=application_ids), distinct=True)
     ).order_by("-published_on", "code")
 
 
 def challenge_queryset(*, user: Actor) -> QuerySet[pm.Challenge]:
-    return visible_challenges(user).select_related("bottleneck", "bottleneck__chain", "published_by")
+    return pm.Challenge.objects.visible_to(user).select_related("bottleneck", "bottleneck__chain", "published_by")
 
 
 @dataclass
@@ -140,7 +119,7 @@ def challenge_page(*, user: Actor, challenge: pm.Challenge) -> ChallengePage:
     officials) and which actions they may take. A fixed number of queries whatever the rows."""
     phases = list(challenge.phases.all())
     applications = list(
-        visible_applications(user)
+        pm.Application.objects.visible_to(user)
         .filter(challenge=challenge)
         .select_related("enterprise", "enterprise__region", "phase_reached")
         .prefetch_related("consortium")
@@ -193,7 +172,7 @@ def challenge_page(*, user: Actor, challenge: pm.Challenge) -> ChallengePage:
 
 def application_queryset(*, user: Actor) -> QuerySet[pm.Application]:
     return (
-        visible_applications(user)
+        pm.Application.objects.visible_to(user)
         .select_related("challenge", "challenge__bottleneck", "enterprise")
         .prefetch_related("consortium", Prefetch("scores", queryset=pm.ReviewScore.objects.order_by("criterion")))
     )

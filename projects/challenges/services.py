@@ -15,7 +15,8 @@ with ``PermissionDenied`` or a ``ValidationError`` naming the field.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -28,6 +29,7 @@ from chainmap.accounts import permissions as chain_permissions
 from chainmap.bottlenecks.models import BottleneckStatus
 from chainmap.core import roles
 from chainmap.core.actors import Actor, signed_in
+from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.core.versions import version_check
 from chainmap.maps.services import mapedit
 from chainmap.models import Bottleneck, Enterprise
@@ -42,6 +44,45 @@ from projects.challenges.models import (
     Criterion,
     ReviewScore,
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChallengeInput(WriteInput):
+    """A challenge's fields, in the service's names: what the page's ``ChallengeForm.to_input`` and the
+    API's ``ChallengeUpdateSerializer.to_input`` produce. ``bottleneck_id`` and ``code`` are given on
+    creation only; ``phases`` (``{name, gate_on}`` each) replaces the gates."""
+
+    RELATIONS = {"bottleneck": "bottleneck_id"}
+
+    bottleneck_id: int = UNSET
+    code: str = UNSET
+    mechanism: str = UNSET
+    title: str = UNSET
+    description: str = UNSET
+    budget: Decimal | int | str = UNSET
+    max_funded_teams: int | None = UNSET
+    deadline: dt.date | None = UNSET
+    phases: list[dict[str, Any]] = UNSET
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ChallengeInput:
+        values = dict(data)
+        if isinstance(values.get("phases"), list | tuple):
+            values["phases"] = [dict(phase) for phase in values["phases"]]
+        return super().from_data(values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationInput(WriteInput):
+    """An application: what ``ApplicationForm.to_input`` and ``ApplicationCreateSerializer.to_input``
+    produce (the consortium as enterprise ids)."""
+
+    MANY = {"consortium": "consortium_ids"}
+
+    team_lead: str = UNSET
+    proposal: str = UNSET
+    consortium_ids: list[int] = UNSET
+
 
 CHALLENGE_FIELDS = ("title", "description", "budget", "mechanism", "max_funded_teams", "deadline", "phases")
 # Statuses an application is still in the race with.
@@ -80,6 +121,35 @@ def _lock_application(application_id: int) -> Application:
 def _require_manager(user: Actor, challenge: Challenge) -> None:
     if not permissions.can_manage_challenge(user=user, challenge=challenge):
         raise PermissionDenied(_("Only the chain's leading region or the joint office may run its challenges."))
+
+
+# --- the checks the services make, which the pages and the API make alike before they read a write's
+# input (a user who may not gets 403 whatever the input; a challenge in the wrong state 400) ----------
+
+
+def check_can_manage_challenge(*, user: Actor, challenge: Challenge) -> None:
+    _require_manager(user, challenge)
+
+
+def check_challenge_editable(*, challenge: Challenge) -> None:
+    """Its text, budget, deadline and phases change while it is a draft or published (400 naming status)."""
+    _require_status(challenge, ChallengeStatus.DRAFT, ChallengeStatus.PUBLISHED)
+
+
+def check_challenge_reviewing(*, challenge: Challenge) -> None:
+    """Scores and decisions are given while it is under review (400 naming status)."""
+    _require_status(challenge, ChallengeStatus.REVIEWING)
+
+
+def check_can_score(*, user: Actor, application: Application) -> None:
+    """The review panel (who may manage the challenge), never a member of the applicant or its consortium."""
+    enterprise_id = roles.member_enterprise_id(user)
+    if enterprise_id is not None and (
+        enterprise_id == application.enterprise_id or application.consortium.filter(pk=enterprise_id).exists()
+    ):
+        raise PermissionDenied(_("Members of the applicant never score its application."))
+    if not permissions.can_manage_challenge(user=user, challenge=application.challenge):
+        raise PermissionDenied(_("Only the challenge's review panel may score applications."))
 
 
 def _require_status(challenge: Challenge, *allowed: str) -> None:
@@ -183,20 +253,17 @@ def _save(obj: Any) -> None:
 
 @transaction.atomic
 def challenge_create(
-    *,
-    user: Actor,
-    bottleneck_id: int,
-    code: str,
-    mechanism: str,
-    title: str,
-    description: str = "",
-    budget: Decimal | int | str = 0,
-    max_funded_teams: int | None = None,
-    deadline: dt.date | None = None,
-    phases: Iterable[dict[str, Any]] = (),
-    today: dt.date | None = None,
+    *, user: Actor, data: ChallengeInput | Mapping[str, Any], today: dt.date | None = None
 ) -> Challenge:
-    """A draft challenge on a bottleneck not yet solved; 揭榜挂帅 funds one team, 赛马制 two or more."""
+    """A draft challenge on a bottleneck not yet solved; 揭榜挂帅 funds one team, 赛马制 two or more.
+    ``data`` (a mapping is read as ``ChallengeInput.from_data``) gives the bottleneck, code, mechanism and
+    title at least; budget 0, no deadline and no gates unless given."""
+    given = data if isinstance(data, ChallengeInput) else ChallengeInput.from_data(data)
+    bottleneck_id = given.value("bottleneck_id", None)
+    code, mechanism, title = given.value("code", None), given.value("mechanism", None), given.value("title", None)
+    description, budget = given.value("description", ""), given.value("budget", 0)
+    max_funded_teams, deadline = given.value("max_funded_teams", None), given.value("deadline", None)
+    phases = given.value("phases", None) or ()
     bottleneck = Bottleneck.objects.select_for_update().filter(pk=bottleneck_id).first()
     if bottleneck is None:
         raise ValidationError({"bottleneck": _("Unknown bottleneck.")})
@@ -230,7 +297,7 @@ def challenge_update(
     *,
     challenge_id: int,
     user: Actor,
-    changes: dict[str, Any],
+    changes: ChallengeInput | Mapping[str, Any],
     today: dt.date | None = None,
     expected_version: int | None = None,
 ) -> Challenge:
@@ -240,7 +307,8 @@ def challenge_update(
     challenge = _lock_challenge(challenge_id)
     _require_manager(user, challenge)
     version_check(challenge, expected_version)
-    _require_status(challenge, ChallengeStatus.DRAFT, ChallengeStatus.PUBLISHED)
+    check_challenge_editable(challenge=challenge)
+    changes = dict((changes if isinstance(changes, ChallengeInput) else ChallengeInput.from_data(changes)).given())
     unknown = sorted(set(changes) - set(CHALLENGE_FIELDS))
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
@@ -419,13 +487,15 @@ def application_submit(
     *,
     challenge_id: int,
     user: Actor,
-    team_lead: str,
-    proposal: str,
-    consortium_ids: Iterable[int] = (),
+    data: ApplicationInput | Mapping[str, Any],
     today: dt.date | None = None,
 ) -> Application:
     """An enterprise member applies for their own enterprise, optionally with a consortium of other
-    enterprises, before the deadline. One application per enterprise per challenge."""
+    enterprises, before the deadline. One application per enterprise per challenge. ``data`` (a mapping
+    is read as ``ApplicationInput.from_data``) gives the team lead and the proposal."""
+    given = data if isinstance(data, ApplicationInput) else ApplicationInput.from_data(data)
+    team_lead, proposal = given.value("team_lead", None), given.value("proposal", None)
+    consortium_ids: Iterable[int] = given.value("consortium_ids", None) or ()
     challenge = _lock_challenge(challenge_id)
     enterprise_id = roles.member_enterprise_id(user)
     if enterprise_id is None:
@@ -486,13 +556,7 @@ def application_score(*, application_id: int, reviewer: Actor, scores: list[dict
     """Record the reviewer's scores (``{criterion, score, comment}``, 0–100): one per criterion, a new score
     replacing the reviewer's previous one. Never by a member of the applicant or of its consortium."""
     application = _lock_application(application_id)
-    enterprise_id = roles.member_enterprise_id(reviewer)
-    if enterprise_id is not None and (
-        enterprise_id == application.enterprise_id or application.consortium.filter(pk=enterprise_id).exists()
-    ):
-        raise PermissionDenied(_("Members of the applicant never score its application."))
-    if not permissions.can_manage_challenge(user=reviewer, challenge=application.challenge):
-        raise PermissionDenied(_("Only the challenge's review panel may score applications."))
+    check_can_score(user=reviewer, application=application)
     _require_status(application.challenge, ChallengeStatus.REVIEWING)
     if application.status not in IN_RACE:
         raise ValidationError({"application": _("Only an application still in the race is scored.")})

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import ChoiceField
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -26,6 +26,7 @@ from chainmap.bottlenecks.models import BottleneckStatus
 from chainmap.core import roles
 from chainmap.core.actors import Actor
 from chainmap.core.exceptions import validation_message
+from chainmap.core.http import refused
 from chainmap.maps.forms import apply_service_errors
 from chainmap.models import Bottleneck
 from projects import models as pm
@@ -61,7 +62,7 @@ def _challenge_or_404(request: HttpRequest, code: str) -> pm.Challenge:
 
 def _application_or_404(request: HttpRequest, pk: int) -> pm.Application:
     return get_object_or_404(
-        selectors.visible_applications(request.user).select_related(
+        pm.Application.objects.visible_to(request.user).select_related(
             "challenge", "challenge__bottleneck", "challenge__bottleneck__chain", "enterprise"
         ),
         pk=pk,
@@ -154,19 +155,8 @@ def challenge_create(request: HttpRequest) -> HttpResponse:
     initial = {"bottleneck": request.GET.get("bottleneck")} if request.GET.get("bottleneck") else None
     form = ChallengeForm(request.POST or None, bottlenecks=bottlenecks, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            challenge = service.challenge_create(
-                user=request.user,
-                bottleneck_id=data["bottleneck"].pk,
-                code=data["code"],
-                mechanism=data["mechanism"],
-                title=data["title"],
-                description=data["description"],
-                budget=data["budget"] or 0,
-                max_funded_teams=data["max_funded_teams"],
-                deadline=data["deadline"],
-            )
+            challenge = service.challenge_create(user=request.user, data=form.to_input())
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -179,8 +169,11 @@ def challenge_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def challenge_edit(request: HttpRequest, code: str) -> HttpResponse:
     challenge = _challenge_or_404(request, code)
-    if not permissions.can_edit_challenge(user=request.user, challenge=challenge):
-        raise PermissionDenied
+    service.check_can_manage_challenge(user=request.user, challenge=challenge)  # 403, as the API
+    try:
+        service.check_challenge_editable(challenge=challenge)
+    except ValidationError as error:  # under review or later: 400 naming the status, as the API
+        return refused(request, error, back=_detail_url(challenge))
     initial = {
         "mechanism": challenge.mechanism,
         "title": challenge.title,
@@ -191,11 +184,8 @@ def challenge_edit(request: HttpRequest, code: str) -> HttpResponse:
     }
     form = ChallengeForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        data["budget"] = data["budget"] or 0
-        changes = {name: value for name, value in data.items() if value != initial.get(name)}
         try:
-            service.challenge_update(challenge_id=challenge.pk, user=request.user, changes=changes)
+            service.challenge_update(challenge_id=challenge.pk, user=request.user, changes=form.to_input())
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -208,10 +198,11 @@ def challenge_edit(request: HttpRequest, code: str) -> HttpResponse:
 # --- lifecycle actions --------------------------------------------------------------------------
 
 
-def _lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponseRedirect:
+def _lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """A lifecycle button of the detail page. A bad form or a refusal of the service answers 400 with
+    its reason and a link back, as the API answers the same case."""
     challenge = _challenge_or_404(request, code)
-    if not permissions.can_manage_challenge(user=request.user, challenge=challenge):
-        raise PermissionDenied
+    service.check_can_manage_challenge(user=request.user, challenge=challenge)  # 403, as the API
     try:
         if action == "publish":
             service.challenge_publish(challenge_id=challenge.pk, user=request.user)
@@ -223,16 +214,14 @@ def _lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponseRedi
             choices = [(a.pk, str(a.pk)) for a in challenge.applications.all()]
             award_form = AwardForm(data=request.POST, choices=choices)
             if not award_form.is_valid():
-                messages.error(request, _form_error_text(award_form))
-                return redirect(_detail_url(challenge))
+                raise ValidationError(_form_error_text(award_form))
             winners = award_form.cleaned_data["winners"] or None
             service.challenge_award(challenge_id=challenge.pk, user=request.user, winner_ids=winners)
             messages.success(request, _("The challenge is awarded."))
         elif action == "phase":
             phase_form = PhaseForm(data=request.POST)
             if not phase_form.is_valid():
-                messages.error(request, _form_error_text(phase_form))
-                return redirect(_detail_url(challenge))
+                raise ValidationError(_form_error_text(phase_form))
             service.phase_save(
                 challenge_id=challenge.pk,
                 user=request.user,
@@ -245,32 +234,32 @@ def _lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponseRedi
             service.challenge_close(challenge_id=challenge.pk, user=request.user)
             messages.success(request, _("The challenge is closed."))
     except ValidationError as exc:
-        messages.error(request, validation_message(exc))
+        return refused(request, exc, back=_detail_url(challenge))
     return redirect(_detail_url(challenge))
 
 
 @require_POST
-def challenge_publish(request: HttpRequest, code: str) -> HttpResponseRedirect:
+def challenge_publish(request: HttpRequest, code: str) -> HttpResponse:
     return _lifecycle(request, code, "publish")
 
 
 @require_POST
-def challenge_start_review(request: HttpRequest, code: str) -> HttpResponseRedirect:
+def challenge_start_review(request: HttpRequest, code: str) -> HttpResponse:
     return _lifecycle(request, code, "review")
 
 
 @require_POST
-def challenge_award(request: HttpRequest, code: str) -> HttpResponseRedirect:
+def challenge_award(request: HttpRequest, code: str) -> HttpResponse:
     return _lifecycle(request, code, "award")
 
 
 @require_POST
-def challenge_close(request: HttpRequest, code: str) -> HttpResponseRedirect:
+def challenge_close(request: HttpRequest, code: str) -> HttpResponse:
     return _lifecycle(request, code, "close")
 
 
 @require_POST
-def challenge_phase_save(request: HttpRequest, code: str) -> HttpResponseRedirect:
+def challenge_phase_save(request: HttpRequest, code: str) -> HttpResponse:
     return _lifecycle(request, code, "phase")
 
 
@@ -284,15 +273,8 @@ def challenge_apply(request: HttpRequest, code: str) -> HttpResponse:
         raise PermissionDenied
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            service.application_submit(
-                challenge_id=challenge.pk,
-                user=request.user,
-                team_lead=data["team_lead"],
-                proposal=data["proposal"],
-                consortium_ids=data["consortium"],
-            )
+            service.application_submit(challenge_id=challenge.pk, user=request.user, data=form.to_input())
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -303,23 +285,26 @@ def challenge_apply(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def application_withdraw(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = _application_or_404(request, pk)
     if roles.member_enterprise_id(request.user) != application.enterprise_id:
         raise PermissionDenied
     try:
         service.application_withdraw(application_id=application.pk, user=request.user)
-        messages.success(request, _("Your application is withdrawn."))
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
+    except ValidationError as exc:  # 400 with the reason, as the API
+        return refused(request, exc, back=_detail_url(application.challenge))
+    messages.success(request, _("Your application is withdrawn."))
     return redirect(_detail_url(application.challenge))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def application_score(request: HttpRequest, pk: int) -> HttpResponse:
     application = _application_or_404(request, pk)
-    if not permissions.can_score_application(user=request.user, application=application):
-        raise PermissionDenied
+    service.check_can_score(user=request.user, application=application)  # 403, as the API
+    try:
+        service.check_challenge_reviewing(challenge=application.challenge)
+    except ValidationError as error:  # not under review: 400 naming the status, as the API
+        return refused(request, error, back=_detail_url(application.challenge))
     mine = {s.criterion: s for s in pm.ReviewScore.objects.filter(application=application, reviewer_id=request.user.pk)}
     initial: dict[str, Any] = {}
     for criterion, score in mine.items():
@@ -340,14 +325,13 @@ def application_score(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def application_decide(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     application = _application_or_404(request, pk)
-    if not permissions.can_manage_challenge(user=request.user, challenge=application.challenge):
-        raise PermissionDenied
+    service.check_can_manage_challenge(user=request.user, challenge=application.challenge)  # 403, as the API
     form = DecisionForm(data=request.POST)
+    back = _detail_url(application.challenge)
     if not form.is_valid():
-        messages.error(request, _form_error_text(form))
-        return redirect(_detail_url(application.challenge))
+        return refused(request, ValidationError(_form_error_text(form)), back=back)
     try:
         service.application_decide(
             application_id=application.pk,
@@ -355,7 +339,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponseRedirect:
             decision=form.cleaned_data["decision"],
             phase_position=form.cleaned_data["phase"],
         )
-        messages.success(request, _("The decision is recorded."))
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    return redirect(_detail_url(application.challenge))
+    except ValidationError as exc:  # 400 with the reason, as the API
+        return refused(request, exc, back=back)
+    messages.success(request, _("The decision is recorded."))
+    return redirect(back)

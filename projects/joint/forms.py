@@ -12,7 +12,15 @@ from chainmap.core.widgets import IsoDateInput
 from chainmap.enterprises.forms.enterprises import CreditCodeField
 from chainmap.models import Bottleneck, Chain, Enterprise, Region
 from projects.joint.models import Batch, JointProject, Milestone, Participant, ProjectStatus
-from projects.joint.services import MAX_BUDGET, MAX_PARTICIPANTS, MAX_SMALL
+from projects.joint.services import (
+    MAX_BUDGET,
+    MAX_PARTICIPANTS,
+    MAX_SMALL,
+    BatchInput,
+    MilestoneInput,
+    ProjectInput,
+    participant_row,
+)
 
 
 class ProjectFilterForm(forms.Form):
@@ -82,22 +90,10 @@ class ProjectForm(forms.Form):
         if not creating:
             del self.fields["code"]
 
-    def service_values(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        values = {
-            "batch_id": data["batch"].pk,
-            "title": data["title"],
-            "description": data["description"],
-            "chain_id": data["chain"].pk if data["chain"] else None,
-            "bottleneck_ids": [bottleneck.pk for bottleneck in data["bottlenecks"]],
-            "lead_region_id": data["lead_region"].pk,
-            "budget": data["budget"],
-            "starts_on": data["starts_on"],
-            "ends_on": data["ends_on"],
-        }
-        if "code" in self.fields:
-            values["code"] = data["code"]
-        return values
+    def to_input(self, participants: BaseParticipantFormSet) -> ProjectInput:
+        """The fields and the formset's participants as the service's input (the same the API's
+        serializer produces)."""
+        return ProjectInput.from_data({**self.cleaned_data, "participants": participants.rows()})
 
 
 class ParticipantForm(forms.Form):
@@ -121,16 +117,7 @@ class ParticipantForm(forms.Form):
 class BaseParticipantFormSet(forms.BaseFormSet):
     def rows(self) -> list[dict[str, Any]]:
         """The filled rows → the service's participant rows."""
-        return [
-            {
-                "unit_name": data["unit_name"],
-                "region_id": data["region"].pk,
-                "role": data["role"],
-                "enterprise_id": data["enterprise"].pk if data.get("enterprise") else None,
-            }
-            for data in (form.cleaned_data for form in self.forms)
-            if data
-        ]
+        return [participant_row(data) for data in (form.cleaned_data for form in self.forms) if data]
 
 
 # A subclass of ``formset`` (django-stubs type the result as the plain BaseFormSet).
@@ -165,9 +152,17 @@ class MilestoneForm(forms.Form):
         label=_("Progress (%)"), min_value=0, max_value=100, initial=0, help_text=_("100 marks it complete.")
     )
 
+    def to_input(self) -> MilestoneInput:
+        """The fields as the service's input; an empty position is not given (last, or unchanged)."""
+        data = {k: v for k, v in self.cleaned_data.items() if not (k == "position" and v is None)}
+        return MilestoneInput.from_data(data)
+
 
 class BatchForm(forms.Form):
     number = forms.IntegerField(label=_("Number"), min_value=1, max_value=MAX_SMALL)
     name = forms.CharField(label=_("Name"), max_length=Batch._meta.get_field("name").max_length)
     launched_on = forms.DateField(label=_("Launched on"), required=False, widget=IsoDateInput())
     description = forms.CharField(label=_("Description"), max_length=4000, required=False, widget=forms.Textarea)
+
+    def to_input(self) -> BatchInput:
+        return BatchInput.from_data(self.cleaned_data)

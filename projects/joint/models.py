@@ -1,11 +1,33 @@
 """Joint R&D projects (区域联合攻关项目) in batches, their participants and milestones."""
 
+from __future__ import annotations
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from chainmap.core import roles
+from chainmap.core.actors import Actor
 from chainmap.core.models import TimeStampedModel
+
+
+class BatchQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> BatchQuerySet:
+        """Every user with a role sees every batch; anyone else none."""
+        return self if roles.role_of(user) is not None else self.none()
+
+
+class JointProjectQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> JointProjectQuerySet:
+        """Every user with a role sees every project; anyone else none."""
+        return self if roles.role_of(user) is not None else self.none()
+
+
+class MilestoneQuerySet(models.QuerySet):
+    def visible_to(self, user: Actor) -> MilestoneQuerySet:
+        """Milestones are as visible as their projects."""
+        return self if roles.role_of(user) is not None else self.none()
 
 
 class Batch(TimeStampedModel):
@@ -15,6 +37,8 @@ class Batch(TimeStampedModel):
     name = models.CharField(_("name"), max_length=60, unique=True)
     launched_on = models.DateField(_("launched on"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+
+    objects = BatchQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
@@ -59,6 +83,8 @@ class JointProject(TimeStampedModel):
     accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
     # Moves with every change of the project, its participants or its milestones: the API's ETag.
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = JointProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["batch", "code"]
@@ -118,6 +144,8 @@ class Milestone(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = MilestoneQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "position"]

@@ -3,7 +3,7 @@
 Progress rolls up milestone → project → batch → bottleneck:
 
 - a **project**'s progress is the weighted mean of its milestones, Σ(weight·progress) / Σweight, the
-  formula the monthly report uses (``chainmap.reports.services.reports._projects``); 0 without milestones;
+  formula the monthly report uses (``report_section_rows``); 0 without milestones;
 - a **batch**'s progress is the plain mean of its projects' progress. Budgets differ by an order of
   magnitude between projects, and a budget-weighted figure would let one large project hide many
   stalled small ones; each project is one commitment of the batch, so each counts once;
@@ -16,6 +16,7 @@ were stopped and no longer says anything about the batch or the bottleneck.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -24,6 +25,7 @@ from django.db.models import (
     FloatField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -31,7 +33,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
-from chainmap.core import roles
 from chainmap.core.actors import Actor
 from projects.joint.models import Batch, JointProject, Milestone, Participant, ProjectStatus
 
@@ -43,22 +44,6 @@ def _weighted_progress() -> Coalesce:
         ratio=Cast(Sum(F("weight") * F("progress")), FloatField()) / Cast(Sum("weight"), FloatField())
     ).values("ratio")
     return Coalesce(Subquery(ratio, output_field=FloatField()), Value(0.0), output_field=FloatField())
-
-
-def projects_visible_to(user: Actor) -> QuerySet[JointProject]:
-    """Every user with a role sees every project; anyone else none."""
-    projects = JointProject.objects.all()
-    return projects if roles.role_of(user) is not None else projects.none()
-
-
-def batches_visible_to(user: Actor) -> QuerySet[Batch]:
-    batches = Batch.objects.all()
-    return batches if roles.role_of(user) is not None else batches.none()
-
-
-def milestones_visible_to(user: Actor) -> QuerySet[Milestone]:
-    milestones = Milestone.objects.all()
-    return milestones if roles.role_of(user) is not None else milestones.none()
 
 
 def with_progress(projects: QuerySet[JointProject]) -> QuerySet[JointProject]:
@@ -116,7 +101,7 @@ def project_list(
 ) -> QuerySet[JointProject]:
     """The visible projects with their progress, filtered; ``region_id`` keeps projects with a
     participating unit of that region."""
-    projects = projects_visible_to(user)
+    projects = JointProject.objects.visible_to(user)
     if batch is not None:
         projects = projects.filter(batch=batch)
     if chain_id is not None:
@@ -152,7 +137,7 @@ def project_groups(*, projects: QuerySet[JointProject], batches: QuerySet[Batch]
 def project_page(*, user: Actor, code: str) -> JointProject | None:
     """One visible project with its progress, participants, bottlenecks (and their chains) and milestones."""
     return (
-        with_progress(projects_visible_to(user))
+        with_progress(JointProject.objects.visible_to(user))
         .select_related("batch", "chain", "lead_region")
         .prefetch_related(
             Prefetch("participants", queryset=Participant.objects.select_related("region", "enterprise")),
@@ -167,3 +152,40 @@ def project_page(*, user: Actor, code: str) -> JointProject | None:
 def projects_on_bottleneck(bottleneck_id: int) -> int:
     """How many joint projects attack the bottleneck (shown on chainmap's bottleneck page)."""
     return JointProject.objects.filter(bottlenecks=bottleneck_id).count()
+
+
+def report_section_rows(chain_ids: list[int]) -> list[dict[str, Any]]:
+    """The round report's joint-projects section (registered in ``chainmap.reports.sections``): the
+    projects on the chains (directly or through a bottleneck they attack), batch then code, each with
+    its weighted milestone progress rounded to 0.1 (0 without milestones)."""
+    ids = set(
+        JointProject.objects.filter(Q(chain_id__in=chain_ids) | Q(bottlenecks__chain_id__in=chain_ids)).values_list(
+            "pk", flat=True
+        )
+    )
+    progress = {
+        row["project_id"]: (row["done"] or 0) / row["total_weight"] if row["total_weight"] else 0.0
+        for row in Milestone.objects.filter(project_id__in=ids)
+        .values("project_id")
+        .annotate(total_weight=Sum("weight"), done=Sum(F("weight") * F("progress")))
+        .order_by()
+    }
+    return [
+        {
+            "code": code,
+            "title": title,
+            "batch": batch,
+            "status": status,
+            "lead_unit": lead_unit,
+            "lead_region": lead_region,
+            "progress": round(progress.get(pk, 0.0), 1),
+        }
+        for pk, code, title, batch, status, lead_unit, lead_region in JointProject.objects.filter(pk__in=ids)
+        .order_by("batch__number", "code")
+        .values_list("pk", "code", "title", "batch__name", "status", "lead_unit", "lead_region__code")
+    ]
+
+
+def report_status_labels() -> dict[str, str]:
+    """The project statuses' labels in the active language, for the report's section."""
+    return {str(value): str(label) for value, label in ProjectStatus.choices}

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from chainmap.accounts import permissions
 from chainmap.core.actors import Actor
+from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.core.versions import version_check
 from chainmap.models import Bottleneck, Chain, Enterprise, Region
 from projects.joint import permissions as rules
@@ -48,20 +50,90 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 CLOSED = (ProjectStatus.ACCEPTED, ProjectStatus.TERMINATED)
 
-PROJECT_FIELDS = (
-    "batch_id",
-    "title",
-    "description",
-    "chain_id",
-    "lead_region_id",
-    "budget",
-    "starts_on",
-    "ends_on",
-    "bottleneck_ids",
-    "participants",
-)
-MILESTONE_FIELDS = ("position", "title", "due_on", "weight", "progress")
-BATCH_FIELDS = ("number", "name", "launched_on", "description")
+InputT = TypeVar("InputT", bound=WriteInput)
+
+
+# --- inputs: one per write, produced alike by the page's form and the API's serializer ----------
+
+
+def participant_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A participant as the writers give it (``region`` / ``enterprise`` as models or ids, or already
+    ``region_id`` / ``enterprise_id``) → the service's row; anything else is left for the checks."""
+    if not isinstance(row, Mapping):
+        return row
+    region = row["region"] if "region" in row else row.get("region_id")
+    enterprise = row["enterprise"] if "enterprise" in row else row.get("enterprise_id")
+    return {
+        "unit_name": row.get("unit_name"),
+        "region_id": getattr(region, "pk", region),
+        "role": row.get("role", Participant.Role.PARTICIPANT),
+        "enterprise_id": getattr(enterprise, "pk", enterprise),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchInput(WriteInput):
+    """A batch's fields: what ``BatchForm.to_input`` and ``BatchWriteSerializer.to_input`` produce."""
+
+    number: int = UNSET
+    name: str = UNSET
+    launched_on: dt.date | None = UNSET
+    description: str = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectInput(WriteInput):
+    """A joint project's fields, in the service's names: what ``ProjectForm.to_input`` (with the
+    participants' formset) and the API's ``ProjectUpdateSerializer.to_input`` produce. ``bottleneck_ids``
+    and ``participants`` (rows of ``participant_row``) replace the whole set; ``code`` is given on
+    creation only and never changes."""
+
+    RELATIONS = {"batch": "batch_id", "chain": "chain_id", "lead_region": "lead_region_id"}
+    MANY = {"bottlenecks": "bottleneck_ids"}
+
+    code: str = UNSET
+    batch_id: int = UNSET
+    title: str = UNSET
+    description: str = UNSET
+    chain_id: int | None = UNSET
+    lead_region_id: int = UNSET
+    budget: Decimal | int | str = UNSET
+    starts_on: dt.date = UNSET
+    ends_on: dt.date = UNSET
+    bottleneck_ids: list[int] = UNSET
+    participants: list[dict[str, Any]] = UNSET
+
+    @classmethod
+    def from_data(cls: type[InputT], data: Mapping[str, Any]) -> InputT:
+        values = dict(data)
+        rows = values.get("participants")
+        if isinstance(rows, list | tuple):
+            values["participants"] = [participant_row(row) for row in rows]
+        return super().from_data(values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneInput(WriteInput):
+    """A milestone's fields: what ``MilestoneForm.to_input`` and ``MilestoneUpdateSerializer.to_input``
+    produce. Without ``position`` a new milestone goes last and a changed one keeps its place."""
+
+    position: int = UNSET
+    title: str = UNSET
+    due_on: dt.date = UNSET
+    weight: int = UNSET
+    progress: int = UNSET
+
+
+def _input(kind: type[InputT], data: InputT | Mapping[str, Any]) -> InputT:
+    """The write's input; a mapping (in the writers' or the service's names) is read as ``from_data``."""
+    if isinstance(data, WriteInput):
+        return data
+    return kind.from_data(data)
+
+
+PROJECT_FIELDS = tuple(name for name in ProjectInput.field_names() if name != "code")
+MILESTONE_FIELDS = MilestoneInput.field_names()
+BATCH_FIELDS = BatchInput.field_names()
 
 
 # --- parsing helpers ----------------------------------------------------------------------------
@@ -137,6 +209,25 @@ def _require(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
+# --- the permission checks the services make, which the pages and the API make alike before they read
+# the input of a write (a user who may not write gets 403 whatever the input) ----------------------
+
+
+def check_can_manage_batches(*, user: Actor) -> None:
+    _require(rules.can_manage_batches(user=user), _("Only the joint office launches batches."))
+
+
+def check_can_create_project(*, user: Actor) -> None:
+    _require(rules.can_create_project(user=user), _("Only the joint office launches joint projects."))
+
+
+def check_can_edit_project(*, user: Actor, project: JointProject) -> None:
+    _require(
+        rules.can_edit_project(user=user, project=project),
+        _("Only the joint office and officials of a participating region edit this project."),
+    )
+
+
 # --- batches ------------------------------------------------------------------------------------
 
 
@@ -167,25 +258,27 @@ def _batch_values(values: dict[str, Any], *, batch_id: int | None) -> dict[str, 
 
 
 @transaction.atomic
-def batch_create(
-    *, user: Actor, number: int, name: str, launched_on: dt.date | None = None, description: str = ""
-) -> Batch:
-    """Launch a batch (第N批): the joint office."""
-    _require(rules.can_manage_batches(user=user), _("Only the joint office launches batches."))
-    values = {"number": number, "name": name, "launched_on": launched_on, "description": description}
+def batch_create(*, user: Actor, data: BatchInput | Mapping[str, Any]) -> Batch:
+    """Launch a batch (第N批): the joint office. ``data`` gives its number and name at least (a mapping
+    is read as ``BatchInput.from_data``)."""
+    check_can_manage_batches(user=user)
+    given = _input(BatchInput, data)
+    values = {
+        "number": given.value("number", None),
+        "name": given.value("name", None),
+        "launched_on": given.value("launched_on", None),
+        "description": given.value("description", ""),
+    }
     return Batch.objects.create(**_batch_values(values, batch_id=None))
 
 
 @transaction.atomic
-def batch_update(*, user: Actor, batch_id: int, changes: dict[str, Any]) -> Batch:
+def batch_update(*, user: Actor, batch_id: int, changes: BatchInput | Mapping[str, Any]) -> Batch:
     _require(rules.can_manage_batches(user=user), _("Only the joint office edits batches."))
     batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
     if batch is None:
         raise ValidationError({"batch": _("This batch does not exist.")})
-    unknown = set(changes) - set(BATCH_FIELDS)
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
-    for field, value in _batch_values(changes, batch_id=batch.pk).items():
+    for field, value in _batch_values(_input(BatchInput, changes).given(), batch_id=batch.pk).items():
         setattr(batch, field, value)
     batch.save()
     return batch
@@ -341,23 +434,15 @@ def _lead_unit(participants: Iterable[Participant]) -> str:
 
 
 @transaction.atomic
-def project_create(
-    *,
-    user: Actor,
-    batch_id: int,
-    code: str,
-    title: str,
-    lead_region_id: int,
-    starts_on: dt.date,
-    ends_on: dt.date,
-    participants: list[dict[str, Any]],
-    budget: Decimal | int | str = 0,
-    description: str = "",
-    chain_id: int | None = None,
-    bottleneck_ids: Iterable[int] = (),
-) -> JointProject:
-    """Launch a joint project with its participants (the lead among them) and the bottlenecks it attacks."""
-    _require(rules.can_create_project(user=user), _("Only the joint office launches joint projects."))
+def project_create(*, user: Actor, data: ProjectInput | Mapping[str, Any]) -> JointProject:
+    """Launch a joint project with its participants (the lead among them) and the bottlenecks it attacks.
+    ``data`` (a mapping is read as ``ProjectInput.from_data``) gives at least the code, batch, title,
+    lead region, dates and participants; the budget defaults to 0, no chain, no bottleneck."""
+    check_can_create_project(user=user)
+    given = _input(ProjectInput, data)
+    code = given.value("code", None)
+    participants = given.value("participants", None)
+    bottleneck_ids = given.value("bottleneck_ids", [])
     errors: dict[str, str] = {}
     try:
         code = _text("code", code, _max_length(JointProject, "code"), required=True).upper()
@@ -368,19 +453,19 @@ def project_create(
     except ValidationError as exc:
         _first_error(exc, errors)
     values = {
-        "batch_id": batch_id,
-        "title": title,
-        "description": description,
-        "chain_id": chain_id,
-        "lead_region_id": lead_region_id,
-        "budget": budget,
-        "starts_on": starts_on,
-        "ends_on": ends_on,
+        "batch_id": given.value("batch_id", None),
+        "title": given.value("title", None),
+        "description": given.value("description", ""),
+        "chain_id": given.value("chain_id", None),
+        "lead_region_id": given.value("lead_region_id", None),
+        "budget": given.value("budget", 0),
+        "starts_on": given.value("starts_on", None),
+        "ends_on": given.value("ends_on", None),
     }
     clean = _project_values(values, project=None, errors=errors)
     rows = _participants(participants, errors)
     _check_participants(rows, clean.get("lead_region"), errors)
-    found = _bottlenecks(list(bottleneck_ids), clean.get("chain"), errors)
+    found = _bottlenecks(list(bottleneck_ids or ()), clean.get("chain"), errors)
     if errors:
         raise ValidationError(errors)
     project = JointProject.objects.create(code=code, lead_unit=_lead_unit(rows), **clean)
@@ -390,9 +475,14 @@ def project_create(
 
 @transaction.atomic
 def project_update(
-    *, user: Actor, project_id: int, changes: dict[str, Any], expected_version: int | None = None
+    *,
+    user: Actor,
+    project_id: int,
+    changes: ProjectInput | Mapping[str, Any],
+    expected_version: int | None = None,
 ) -> JointProject:
-    """Change a project's fields; ``bottleneck_ids`` and ``participants`` replace the whole set. A stale
+    """Change a project's fields (those ``changes`` gives; a mapping is read as ``ProjectInput.from_data``);
+    ``bottleneck_ids`` and ``participants`` replace the whole set; the code never changes. A stale
     ``expected_version`` raises ConflictError and writes nothing."""
     project = (
         JointProject.objects.select_for_update(of=("self",))
@@ -402,14 +492,15 @@ def project_update(
     )
     if project is None:
         raise ValidationError({"project": _("This project does not exist.")})
-    _require(
-        rules.can_edit_project(user=user, project=project),
-        _("Only the joint office and officials of a participating region edit this project."),
-    )
+    check_can_edit_project(user=user, project=project)
     version_check(project, expected_version)
-    unknown = set(changes) - set(PROJECT_FIELDS)
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
+    if not isinstance(changes, ProjectInput):
+        unknown = set(changes) - set(PROJECT_FIELDS) - set(ProjectInput.RELATIONS) - set(ProjectInput.MANY)
+        if unknown:
+            raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
+    changes = _input(ProjectInput, changes).given()
+    if "code" in changes:
+        raise ValidationError({"code": _("This field cannot be changed.")})
     errors: dict[str, str] = {}
     clean = _project_values(changes, project=project, errors=errors)
     lead_region = clean.get("lead_region", project.lead_region)
@@ -554,21 +645,19 @@ def _complete(milestone: Milestone) -> None:
 
 
 @transaction.atomic
-def milestone_create(
-    *,
-    user: Actor,
-    project_id: int,
-    title: str,
-    due_on: dt.date,
-    weight: int = 1,
-    progress: int = 0,
-    position: int | None = None,
-) -> Milestone:
-    """Add a milestone; without ``position`` it goes last."""
+def milestone_create(*, user: Actor, project_id: int, data: MilestoneInput | Mapping[str, Any]) -> Milestone:
+    """Add a milestone (``data`` gives its title and due date at least; a mapping is read as
+    ``MilestoneInput.from_data``); weight 1 and progress 0 unless given; without ``position`` it goes last."""
     project = _open_project(user=user, project_id=project_id)
-    values: dict[str, Any] = {"title": title, "due_on": due_on, "weight": weight, "progress": progress}
-    if position is not None:
-        values["position"] = position
+    given = _input(MilestoneInput, data)
+    values: dict[str, Any] = {
+        "title": given.value("title", None),
+        "due_on": given.value("due_on", None),
+        "weight": given.value("weight", 1),
+        "progress": given.value("progress", 0),
+    }
+    if given.value("position", None) is not None:
+        values["position"] = given.position
     clean = _milestone_values(values, project=project, milestone_id=None)
     if "position" not in clean:
         last = project.milestones.aggregate(last=Max("position"))["last"] or 0
@@ -584,15 +673,22 @@ def milestone_create(
 
 @transaction.atomic
 def milestone_update(
-    *, user: Actor, milestone_id: int, changes: dict[str, Any], expected_version: int | None = None
+    *,
+    user: Actor,
+    milestone_id: int,
+    changes: MilestoneInput | Mapping[str, Any],
+    expected_version: int | None = None,
 ) -> Milestone:
-    """Change a milestone; a stale ``expected_version`` raises ConflictError and writes nothing."""
+    """Change a milestone (the fields ``changes`` gives; a mapping is read as ``MilestoneInput.from_data``);
+    a stale ``expected_version`` raises ConflictError and writes nothing."""
     milestone = _locked_milestone(user=user, milestone_id=milestone_id, expected_version=expected_version)
     project = milestone.project
-    unknown = set(changes) - set(MILESTONE_FIELDS)
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
-    for field, value in _milestone_values(changes, project=project, milestone_id=milestone.pk).items():
+    if not isinstance(changes, MilestoneInput):
+        unknown = set(changes) - set(MILESTONE_FIELDS)
+        if unknown:
+            raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
+    given = _input(MilestoneInput, changes).given()
+    for field, value in _milestone_values(given, project=project, milestone_id=milestone.pk).items():
         setattr(milestone, field, value)
     _complete(milestone)
     milestone.version += 1

@@ -1,9 +1,11 @@
 """Pages of the joint R&D projects (区域联合攻关项目): batches with their projects and progress, the
 project page, and the forms to launch, edit, move and track a project.
 
-Projects are fetched over ``selectors_joint.projects_visible_to`` (every role; 404 otherwise); each
+Projects are fetched over ``JointProject.objects.visible_to`` (every role; 404 otherwise); each
 action is decided by ``projects.joint.permissions`` (403) and done by ``projects.joint.services``, whose
-ValidationErrors come back on the form, naming the field.
+ValidationErrors come back on the form, naming the field. The write's input is the form's ``to_input()``
+(what the API's serializer produces too), and the pre-checks are the services' ``check_*`` (what the API
+calls too), so both answer the same 404 / 403 / 400.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from chainmap.core.exceptions import validation_message
+from chainmap.core.http import refused
 from projects.joint import permissions as rules
 from projects.joint import selectors as selectors_joint
 from projects.joint import services as service
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
 def _project_or_404(request: HttpRequest, code: str) -> JointProject:
     return get_object_or_404(
-        selectors_joint.projects_visible_to(request.user).select_related("batch", "chain", "lead_region"),
+        JointProject.objects.visible_to(request.user).select_related("batch", "chain", "lead_region"),
         code=code.upper(),
     )
 
@@ -80,7 +82,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     groups: list[selectors_joint.BatchGroup] = []
     if form.is_valid():
         projects = selectors_joint.project_list(user=request.user, **form.filters())
-        batches = None if form.is_filtered() else selectors_joint.batches_visible_to(request.user)
+        batches = None if form.is_filtered() else Batch.objects.visible_to(request.user)
         groups = selectors_joint.project_groups(projects=projects, batches=batches)
     context = {
         "form": form,
@@ -131,8 +133,7 @@ def _project_form_page(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
-    if not rules.can_create_project(user=request.user):
-        raise PermissionDenied
+    service.check_can_create_project(user=request.user)
     errors: list[str] = []
     if request.method != "POST":
         form = ProjectForm(user=request.user, creating=True, initial={"budget": 0})
@@ -142,7 +143,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
     formset = ParticipantFormSet(data=request.POST, prefix="participants")
     if form.is_valid() and formset.is_valid():
         try:
-            project = service.project_create(user=request.user, participants=formset.rows(), **form.service_values())
+            project = service.project_create(user=request.user, data=form.to_input(formset))
         except ValidationError as exc:
             _apply_errors(exc, form, errors)
         else:
@@ -155,8 +156,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def project_edit(request: HttpRequest, code: str) -> HttpResponse:
     project = _project_or_404(request, code)
-    if not rules.can_edit_project(user=request.user, project=project):
-        raise PermissionDenied
+    service.check_can_edit_project(user=request.user, project=project)
     errors: list[str] = []
     if request.method != "POST":
         initial = {
@@ -185,9 +185,8 @@ def project_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = ProjectForm(data=request.POST, user=request.user, creating=False)
     formset = ParticipantFormSet(data=request.POST, prefix="participants")
     if form.is_valid() and formset.is_valid():
-        changes = {**form.service_values(), "participants": formset.rows()}
         try:
-            service.project_update(user=request.user, project_id=project.pk, changes=changes)
+            service.project_update(user=request.user, project_id=project.pk, changes=form.to_input(formset))
         except ValidationError as exc:
             _apply_errors(exc, form, errors)
         else:
@@ -198,35 +197,32 @@ def project_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def project_status(request: HttpRequest, code: str) -> HttpResponseRedirect:
+def project_status(request: HttpRequest, code: str) -> HttpResponse:
+    """The status buttons of the project page. A bad form or a refused move answers 400 with the
+    reason and a link back, as the API answers the same case."""
     project = _project_or_404(request, code)
-    if not rules.can_edit_project(user=request.user, project=project):
-        raise PermissionDenied
+    service.check_can_edit_project(user=request.user, project=project)
     form = StatusForm(data=request.POST)
+    back = _project_url(project)
     if not form.is_valid():
-        messages.error(
-            request, " ".join(f"{form.fields[n].label}: {' '.join(str(m) for m in e)}" for n, e in form.errors.items())
-        )
-        return redirect(_project_url(project))
+        text = " ".join(f"{form.fields[n].label}: {' '.join(str(m) for m in e)}" for n, e in form.errors.items())
+        return refused(request, ValidationError(text), back=back)
     status = form.cleaned_data["status"]
-    if not rules.can_set_project_status(user=request.user, project=project, status=status):
-        raise PermissionDenied
-    try:
+    try:  # who may move it to that status: the service's (403)
         service.project_set_status(
             user=request.user, project_id=project.pk, status=status, accepted_on=form.cleaned_data["accepted_on"]
         )
     except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    else:
-        messages.success(request, _("The project is now: %(status)s.") % {"status": ProjectStatus(status).label})
-    return redirect(_project_url(project))
+        return refused(request, exc, back=back)
+    messages.success(request, _("The project is now: %(status)s.") % {"status": ProjectStatus(status).label})
+    return redirect(back)
 
 
 # --- milestones ---------------------------------------------------------------------------------
 
 
 def _milestone_or_404(request: HttpRequest, pk: int) -> Milestone:
-    return get_object_or_404(selectors_joint.milestones_visible_to(request.user).select_related("project"), pk=pk)
+    return get_object_or_404(Milestone.objects.visible_to(request.user).select_related("project"), pk=pk)
 
 
 def _milestone_page(
@@ -239,14 +235,13 @@ def _milestone_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_create(request: HttpRequest, code: str) -> HttpResponse:
     project = _project_or_404(request, code)
-    if not rules.can_edit_project(user=request.user, project=project):
-        raise PermissionDenied
+    service.check_can_edit_project(user=request.user, project=project)
     if request.method != "POST":
         return _milestone_page(request, form=MilestoneForm(), project=project, milestone=None)
     form = MilestoneForm(data=request.POST)
     if form.is_valid():
         try:
-            service.milestone_create(user=request.user, project_id=project.pk, **form.cleaned_data)
+            service.milestone_create(user=request.user, project_id=project.pk, data=form.to_input())
         except ValidationError as exc:
             _apply_errors(exc, form)
         else:
@@ -259,16 +254,14 @@ def milestone_create(request: HttpRequest, code: str) -> HttpResponse:
 def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_404(request, pk)
     project = milestone.project
-    if not rules.can_edit_project(user=request.user, project=project):
-        raise PermissionDenied
+    service.check_can_edit_project(user=request.user, project=project)
     if request.method != "POST":
         initial = {k: getattr(milestone, k) for k in ("position", "title", "due_on", "weight", "progress")}
         return _milestone_page(request, form=MilestoneForm(initial=initial), project=project, milestone=milestone)
     form = MilestoneForm(data=request.POST)
     if form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if not (k == "position" and v is None)}
         try:
-            service.milestone_update(user=request.user, milestone_id=milestone.pk, changes=changes)
+            service.milestone_update(user=request.user, milestone_id=milestone.pk, changes=form.to_input())
         except ValidationError as exc:
             _apply_errors(exc, form)
         else:
@@ -278,16 +271,14 @@ def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def milestone_delete(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def milestone_delete(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_404(request, pk)
-    if not rules.can_edit_project(user=request.user, project=milestone.project):
-        raise PermissionDenied
+    service.check_can_edit_project(user=request.user, project=milestone.project)
     try:
         service.milestone_delete(user=request.user, milestone_id=milestone.pk)
-    except ValidationError as exc:
-        messages.error(request, validation_message(exc))
-    else:
-        messages.success(request, _("The milestone is deleted."))
+    except ValidationError as exc:  # 400 with the reason, as the API
+        return refused(request, exc, back=_project_url(milestone.project))
+    messages.success(request, _("The milestone is deleted."))
     return redirect(_project_url(milestone.project))
 
 
@@ -300,14 +291,13 @@ def _batch_page(request: HttpRequest, *, form: BatchForm, batch: Batch | None) -
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def batch_create(request: HttpRequest) -> HttpResponse:
-    if not rules.can_manage_batches(user=request.user):
-        raise PermissionDenied
+    service.check_can_manage_batches(user=request.user)
     if request.method != "POST":
         return _batch_page(request, form=BatchForm(), batch=None)
     form = BatchForm(data=request.POST)
     if form.is_valid():
         try:
-            service.batch_create(user=request.user, **form.cleaned_data)
+            service.batch_create(user=request.user, data=form.to_input())
         except ValidationError as exc:
             _apply_errors(exc, form)
         else:
@@ -318,16 +308,15 @@ def batch_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def batch_edit(request: HttpRequest, number: int) -> HttpResponse:
-    batch = get_object_or_404(selectors_joint.batches_visible_to(request.user), number=number)
-    if not rules.can_manage_batches(user=request.user):
-        raise PermissionDenied
+    batch = get_object_or_404(Batch.objects.visible_to(request.user), number=number)
+    service.check_can_manage_batches(user=request.user)
     if request.method != "POST":
         initial = {k: getattr(batch, k) for k in ("number", "name", "launched_on", "description")}
         return _batch_page(request, form=BatchForm(initial=initial), batch=batch)
     form = BatchForm(data=request.POST)
     if form.is_valid():
         try:
-            service.batch_update(user=request.user, batch_id=batch.pk, changes=form.cleaned_data)
+            service.batch_update(user=request.user, batch_id=batch.pk, changes=form.to_input())
         except ValidationError as exc:
             _apply_errors(exc, form)
         else:

@@ -6,13 +6,20 @@ the input: ``projects.challenges.services`` decides and writes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer
 from projects import models as pm
-from projects.challenges.services import DECISIONS, MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS
+from projects.challenges.services import (
+    DECISIONS,
+    MAX_CONSORTIUM,
+    MAX_PHASES,
+    MAX_TEAMS,
+    ApplicationInput,
+    ChallengeInput,
+)
 
 if TYPE_CHECKING:
     from chainmap import models as m
@@ -131,6 +138,11 @@ class ChallengeUpdateSerializer(serializers.Serializer):
         required=False, max_length=MAX_PHASES, help_text="Replaces the phase gates (赛马制)."
     )
 
+    def to_input(self, **resolved: Any) -> ChallengeInput:
+        """The validated fields as the service's input (the same the page's form produces); ``resolved``
+        gives the relations the view looked up (``bottleneck=`` the visible bottleneck of that code)."""
+        return ChallengeInput.from_data({**self.validated_data, **resolved})
+
 
 class ChallengeCreateSerializer(ChallengeUpdateSerializer):
     bottleneck = StrictCharField(max_length=20, help_text="Bottleneck code.")
@@ -158,6 +170,10 @@ class ApplicationCreateSerializer(serializers.Serializer):
         max_length=MAX_CONSORTIUM,
         help_text="Ids of the other enterprises in the consortium.",
     )
+
+    def to_input(self) -> ApplicationInput:
+        """The validated fields as the service's input (``challenge`` aside: it names where it goes)."""
+        return ApplicationInput.from_data({k: v for k, v in self.validated_data.items() if k != "challenge"})
 
 
 class ScoreInputSerializer(serializers.Serializer):

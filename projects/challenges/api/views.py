@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chainmap.core.api.caching import CachedListMixin
-from chainmap.core.api.views import ApiViewSet, VersionedMixin, require
+from chainmap.core.api.views import ApiViewSet, VersionedMixin
 from chainmap.models import Bottleneck
 from projects import models as pm
 from projects.challenges import permissions, selectors
@@ -25,8 +25,6 @@ from projects.challenges.api import serializers as s
 from projects.challenges.api.filters import ApplicationFilterSet, ChallengeFilterSet
 
 # Kept for the modules that import them from here.
-visible_challenges = selectors.visible_challenges
-visible_applications = selectors.visible_applications
 
 
 class ReadOnlyViewSet(CachedListMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -67,38 +65,34 @@ class ChallengeViewSet(
     ordering_fields = ["code", "published_on", "deadline"]
 
     def get_queryset(self) -> QuerySet[pm.Challenge]:
-        return visible_challenges(self.request.user).select_related("bottleneck").prefetch_related("phases")
-
-    @staticmethod
-    def _phases(data: dict[str, Any]) -> None:
-        if "phases" in data:
-            data["phases"] = [dict(phase) for phase in data["phases"]]
+        return (
+            pm.Challenge.objects.visible_to(self.request.user).select_related("bottleneck").prefetch_related("phases")
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(s.ChallengeCreateSerializer)
-        bottleneck = Bottleneck.objects.visible_to(request.user).filter(code=data.pop("bottleneck")).first()
+        serializer = self.validated(s.ChallengeCreateSerializer)
+        code = serializer.validated_data["bottleneck"]
+        bottleneck = Bottleneck.objects.visible_to(request.user).filter(code=code).first()
         if bottleneck is None:
             raise ValidationError({"bottleneck": _("Unknown bottleneck.")})
-        require(permissions.can_create_challenge(user=request.user, bottleneck=bottleneck))
-        self._phases(data)
-        challenge = service.challenge_create(user=request.user, bottleneck_id=bottleneck.pk, **data)
+        # May the user put challenges on it: the service's (403), as for the page.
+        challenge = service.challenge_create(user=request.user, data=serializer.to_input(bottleneck=bottleneck))
         return self.show(challenge, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        challenge = self.get_object()
-        require(permissions.can_manage_challenge(user=request.user, challenge=challenge))
+        challenge = self._manage()
         expected = self.expected_version(challenge)
-        data = self.input(s.ChallengeUpdateSerializer, partial=kwargs.get("partial", False))
-        self._phases(data)
+        serializer = self.validated(s.ChallengeUpdateSerializer, partial=kwargs.get("partial", False))
         return self.show(
             service.challenge_update(
-                challenge_id=challenge.pk, user=request.user, changes=data, expected_version=expected
+                challenge_id=challenge.pk, user=request.user, changes=serializer.to_input(), expected_version=expected
             )
         )
 
     def _manage(self) -> pm.Challenge:
+        """The visible challenge (404) the user may run (403, before the body is read, as the pages)."""
         challenge = self.get_object()
-        require(permissions.can_manage_challenge(user=self.request.user, challenge=challenge))
+        service.check_can_manage_challenge(user=self.request.user, challenge=challenge)
         return challenge
 
     @extend_schema(request=None, responses=s.ChallengeSerializer, summary="Open the call (draft → published).")
@@ -181,22 +175,20 @@ class ApplicationViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     def get_queryset(self) -> QuerySet[pm.Application]:
         return (
-            visible_applications(self.request.user)
+            pm.Application.objects.visible_to(self.request.user)
             .select_related("challenge", "challenge__bottleneck", "enterprise", "phase_reached")
             .prefetch_related("consortium")
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(s.ApplicationCreateSerializer)
-        challenge = visible_challenges(request.user).filter(code=data["challenge"]).first()
+        serializer = self.validated(s.ApplicationCreateSerializer)
+        challenge = (
+            pm.Challenge.objects.visible_to(request.user).filter(code=serializer.validated_data["challenge"]).first()
+        )
         if challenge is None:
             raise ValidationError({"challenge": _("Unknown challenge.")})
         application = service.application_submit(
-            challenge_id=challenge.pk,
-            user=request.user,
-            team_lead=data["team_lead"],
-            proposal=data["proposal"],
-            consortium_ids=data.get("consortium", []),
+            challenge_id=challenge.pk, user=request.user, data=serializer.to_input()
         )
         return self.show(application, code=status.HTTP_201_CREATED)
 
@@ -214,7 +206,7 @@ class ApplicationViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.Crea
     @action(detail=True, methods=["post"])
     def score(self, request: Request, pk: str | None = None) -> Response:
         application = self.get_object()
-        require(permissions.can_manage_challenge(user=request.user, challenge=application.challenge))
+        service.check_can_score(user=request.user, application=application)  # as the page, before the body
         data = self.input(s.ScoreSerializer)
         saved = service.application_score(
             application_id=application.pk, reviewer=request.user, scores=[dict(item) for item in data["scores"]]
@@ -229,7 +221,7 @@ class ApplicationViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.Crea
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str | None = None) -> Response:
         application = self.get_object()
-        require(permissions.can_manage_challenge(user=request.user, challenge=application.challenge))
+        service.check_can_manage_challenge(user=request.user, challenge=application.challenge)  # as the page
         data = self.input(s.DecisionSerializer)
         decided = service.application_decide(
             application_id=application.pk,

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer
 from projects import models as pm
-from projects.joint.services import MAX_BUDGET, MAX_PARTICIPANTS, MAX_SMALL
+from projects.joint.services import MAX_BUDGET, MAX_PARTICIPANTS, MAX_SMALL, BatchInput, MilestoneInput, ProjectInput
 
 
 class ParticipantSerializer(StrictModelSerializer):
@@ -90,6 +90,9 @@ class BatchWriteSerializer(serializers.Serializer):
     launched_on = serializers.DateField(required=False, allow_null=True)
     description = StrictCharField(max_length=4000, required=False, allow_blank=True)
 
+    def to_input(self) -> BatchInput:
+        return BatchInput.from_data(self.validated_data)
+
 
 class ParticipantWriteSerializer(serializers.Serializer):
     unit_name = StrictCharField(max_length=200)
@@ -137,6 +140,10 @@ class ProjectUpdateSerializer(serializers.Serializer):
         help_text="Units from at least two regions, exactly one with role lead (in the lead region).",
     )
 
+    def to_input(self) -> ProjectInput:
+        """The validated fields as the service's input (the same the page's form produces)."""
+        return ProjectInput.from_data(self.validated_data)
+
 
 class ProjectCreateSerializer(ProjectUpdateSerializer):
     code = StrictCharField(max_length=20, help_text="Letters, digits, hyphens; stored upper-case.")
@@ -157,6 +164,10 @@ class MilestoneUpdateSerializer(serializers.Serializer):
     progress = serializers.IntegerField(
         min_value=0, max_value=100, default=0, help_text="%; completed_on is set at 100 and cleared below."
     )
+
+    def to_input(self) -> MilestoneInput:
+        """The validated fields as the service's input (``project`` aside: it names where it goes)."""
+        return MilestoneInput.from_data({k: v for k, v in self.validated_data.items() if k != "project"})
 
 
 class MilestoneCreateSerializer(MilestoneUpdateSerializer):

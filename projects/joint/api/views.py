@@ -16,42 +16,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from chainmap.core.actors import Actor
 from chainmap.core.api.caching import CachedListMixin
-from chainmap.core.api.views import ApiViewSet, VersionedMixin, require
+from chainmap.core.api.views import ApiViewSet, VersionedMixin
 from projects import models as pm
 from projects.joint import permissions as rules
 from projects.joint import selectors as selectors_joint
 from projects.joint import services as service
 from projects.joint.api import serializers as s
 from projects.joint.api.filters import BatchFilterSet, JointProjectFilterSet, MilestoneFilterSet
-
-
-def visible_projects(user: Actor) -> QuerySet[pm.JointProject]:
-    return selectors_joint.projects_visible_to(user)
-
-
-def _project_changes(data: dict[str, Any]) -> dict[str, Any]:
-    """Validated API input → the service's keyword names (objects → ids)."""
-    changes: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in ("batch", "chain", "lead_region"):
-            changes[f"{key}_id"] = value.pk if value is not None else None
-        elif key == "bottlenecks":
-            changes["bottleneck_ids"] = [bottleneck.pk for bottleneck in value]
-        elif key == "participants":
-            changes["participants"] = [
-                {
-                    "unit_name": row["unit_name"],
-                    "region_id": row["region"].pk,
-                    "role": row["role"],
-                    "enterprise_id": row["enterprise"].pk if row.get("enterprise") else None,
-                }
-                for row in value
-            ]
-        else:
-            changes[key] = value
-    return changes
 
 
 @extend_schema_view(
@@ -70,9 +42,7 @@ class BatchViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateMode
 
     def get_queryset(self) -> QuerySet[pm.Batch]:
         return (
-            selectors_joint.batches_visible_to(self.request.user)
-            .annotate(project_count=Count("projects"))
-            .order_by("number")
+            pm.Batch.objects.visible_to(self.request.user).annotate(project_count=Count("projects")).order_by("number")
         )
 
     def _with_progress(self, batches: list[pm.Batch]) -> list[pm.Batch]:
@@ -92,9 +62,8 @@ class BatchViewSet(CachedListMixin, mixins.RetrieveModelMixin, mixins.CreateMode
         return Response(self.get_serializer(batch).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        require(rules.can_manage_batches(user=request.user))
-        data = self.input(s.BatchWriteSerializer)
-        batch = service.batch_create(user=request.user, **data)
+        service.check_can_manage_batches(user=request.user)  # before the body, as the page
+        batch = service.batch_create(user=request.user, data=self.validated(s.BatchWriteSerializer).to_input())
         fresh = self._with_progress([self.get_queryset().get(pk=batch.pk)])[0]
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -127,7 +96,7 @@ class JointProjectViewSet(
 
     def get_queryset(self) -> QuerySet[pm.JointProject]:
         return (
-            selectors_joint.with_progress(visible_projects(self.request.user))
+            selectors_joint.with_progress(pm.JointProject.objects.visible_to(self.request.user))
             .select_related("batch", "chain", "lead_region")
             .prefetch_related(
                 "bottlenecks",
@@ -137,18 +106,17 @@ class JointProjectViewSet(
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        require(rules.can_create_project(user=request.user))
-        data = _project_changes(self.input(s.ProjectCreateSerializer))
-        project = service.project_create(user=request.user, **data)
+        service.check_can_create_project(user=request.user)  # before the body, as the page
+        project = service.project_create(user=request.user, data=self.validated(s.ProjectCreateSerializer).to_input())
         return self.show(project, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self.get_object()
-        require(rules.can_edit_project(user=request.user, project=project))
+        service.check_can_edit_project(user=request.user, project=project)  # before the body, as the page
         expected = self.expected_version(project)
-        data = self.input(s.ProjectUpdateSerializer, partial=kwargs.get("partial", False))
+        serializer = self.validated(s.ProjectUpdateSerializer, partial=kwargs.get("partial", False))
         project = service.project_update(
-            user=request.user, project_id=project.pk, changes=_project_changes(data), expected_version=expected
+            user=request.user, project_id=project.pk, changes=serializer.to_input(), expected_version=expected
         )
         return self.show(project)
 
@@ -160,10 +128,9 @@ class JointProjectViewSet(
     @action(detail=True, methods=["post"], url_path="set-status", url_name="set-status")
     def set_status(self, request: Request, code: str | None = None) -> Response:
         project = self.get_object()
-        require(rules.can_edit_project(user=request.user, project=project))
+        service.check_can_edit_project(user=request.user, project=project)  # as the page
         data = self.input(s.ProjectStatusSerializer)
-        require(rules.can_set_project_status(user=request.user, project=project, status=data["status"]))
-        project = service.project_set_status(
+        project = service.project_set_status(  # who may move it to that status: the service's (403)
             user=request.user, project_id=project.pk, status=data["status"], accepted_on=data.get("accepted_on")
         )
         return self.show(project)
@@ -192,28 +159,27 @@ class MilestoneViewSet(
     ordering_fields = ["position", "due_on", "progress"]
 
     def get_queryset(self) -> QuerySet[pm.Milestone]:
-        return selectors_joint.milestones_visible_to(self.request.user).select_related("project")
+        return pm.Milestone.objects.visible_to(self.request.user).select_related("project")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.input(s.MilestoneCreateSerializer)
-        project = data.pop("project")
-        require(rules.can_edit_project(user=request.user, project=project))
-        milestone = service.milestone_create(user=request.user, project_id=project.pk, **data)
+        serializer = self.validated(s.MilestoneCreateSerializer)
+        project = serializer.validated_data["project"]  # may this user change it: the service's (403)
+        milestone = service.milestone_create(user=request.user, project_id=project.pk, data=serializer.to_input())
         return self.show(milestone, code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         milestone = self.get_object()
-        require(rules.can_edit_project(user=request.user, project=milestone.project))
+        service.check_can_edit_project(user=request.user, project=milestone.project)  # as the page
         expected = self.expected_version(milestone)
-        data = self.input(s.MilestoneUpdateSerializer, partial=kwargs.get("partial", False))
+        serializer = self.validated(s.MilestoneUpdateSerializer, partial=kwargs.get("partial", False))
         milestone = service.milestone_update(
-            user=request.user, milestone_id=milestone.pk, changes=data, expected_version=expected
+            user=request.user, milestone_id=milestone.pk, changes=serializer.to_input(), expected_version=expected
         )
         return self.show(milestone)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         milestone = self.get_object()
-        require(rules.can_edit_project(user=request.user, project=milestone.project))
+        service.check_can_edit_project(user=request.user, project=milestone.project)  # as the page
         expected = self.expected_version(milestone, required=False)
         service.milestone_delete(user=request.user, milestone_id=milestone.pk, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -49,6 +49,12 @@ def other_member(other_enterprise):
     return f.member("he_member", m.Role.ENTERPRISE_MEMBER, enterprise=other_enterprise)
 
 
+def submit(*, challenge_id: int, user: Any, **data: Any) -> pm.Application:
+    """``application_submit`` with the application's fields (``today`` aside) as its input."""
+    today = data.pop("today", None)
+    return svc.application_submit(challenge_id=challenge_id, user=user, data=data, today=today)
+
+
 def create(user: Any, bottleneck: m.Bottleneck, **kwargs: Any) -> pm.Challenge:
     values: dict[str, Any] = {
         "code": "jb-01",
@@ -56,7 +62,7 @@ def create(user: Any, bottleneck: m.Bottleneck, **kwargs: Any) -> pm.Challenge:
         "title": "质子交换膜攻关",
         "deadline": TODAY + dt.timedelta(days=30),
     } | kwargs
-    return svc.challenge_create(user=user, bottleneck_id=bottleneck.pk, **values)
+    return svc.challenge_create(user=user, data={"bottleneck_id": bottleneck.pk, **values})
 
 
 def published(user: Any, bottleneck: m.Bottleneck, **kwargs: Any) -> pm.Challenge:
@@ -67,8 +73,7 @@ def published(user: Any, bottleneck: m.Bottleneck, **kwargs: Any) -> pm.Challeng
 def reviewing(user: Any, bottleneck: m.Bottleneck, applicants: list[Any], **kwargs: Any):
     challenge = published(user, bottleneck, **kwargs)
     applications = [
-        svc.application_submit(challenge_id=challenge.pk, user=applicant, team_lead="王工", proposal="方案")
-        for applicant in applicants
+        submit(challenge_id=challenge.pk, user=applicant, team_lead="王工", proposal="方案") for applicant in applicants
     ]
     svc.challenge_start_review(challenge_id=challenge.pk, user=user)
     return challenge, applications
@@ -240,7 +245,7 @@ def test_a_member_applies_for_their_enterprise_with_a_consortium(
     bj_official, bottleneck, enterprise_member, member_enterprise, other_enterprise
 ) -> None:
     challenge = published(bj_official, bottleneck)
-    application = svc.application_submit(
+    application = submit(
         challenge_id=challenge.pk,
         user=enterprise_member,
         team_lead="王工",
@@ -254,9 +259,9 @@ def test_a_member_applies_for_their_enterprise_with_a_consortium(
 
 def test_a_second_application_names_the_challenge(bj_official, bottleneck, enterprise_member) -> None:
     challenge = published(bj_official, bottleneck)
-    svc.application_submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案")
+    submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案")
     with pytest.raises(ValidationError) as exc:
-        svc.application_submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="李工", proposal="方案二")
+        submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="李工", proposal="方案二")
     assert fields_of(exc) == {"challenge"}
     assert pm.Application.objects.count() == 1
 
@@ -264,7 +269,7 @@ def test_a_second_application_names_the_challenge(bj_official, bottleneck, enter
 def test_applying_after_the_deadline_names_the_deadline(bj_official, bottleneck, enterprise_member) -> None:
     challenge = published(bj_official, bottleneck, deadline=TODAY)
     with pytest.raises(ValidationError) as exc:
-        svc.application_submit(
+        submit(
             challenge_id=challenge.pk,
             user=enterprise_member,
             team_lead="王工",
@@ -279,7 +284,7 @@ def test_the_applicant_is_not_its_own_consortium_member(
 ) -> None:
     challenge = published(bj_official, bottleneck)
     with pytest.raises(ValidationError) as exc:
-        svc.application_submit(
+        submit(
             challenge_id=challenge.pk,
             user=enterprise_member,
             team_lead="王工",
@@ -292,18 +297,16 @@ def test_the_applicant_is_not_its_own_consortium_member(
 def test_only_members_apply_and_only_to_published_challenges(bj_official, bottleneck, enterprise_member) -> None:
     draft = create(bj_official, bottleneck)
     with pytest.raises(ValidationError) as exc:
-        svc.application_submit(challenge_id=draft.pk, user=enterprise_member, team_lead="王工", proposal="方案")
+        submit(challenge_id=draft.pk, user=enterprise_member, team_lead="王工", proposal="方案")
     assert fields_of(exc) == {"status"}
     svc.challenge_publish(challenge_id=draft.pk, user=bj_official)
     with pytest.raises(PermissionDenied):
-        svc.application_submit(challenge_id=draft.pk, user=bj_official, team_lead="王工", proposal="方案")
+        submit(challenge_id=draft.pk, user=bj_official, team_lead="王工", proposal="方案")
 
 
 def test_withdraw_own_application_before_the_award(bj_official, bottleneck, enterprise_member, other_member) -> None:
     challenge = published(bj_official, bottleneck)
-    application = svc.application_submit(
-        challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案"
-    )
+    application = submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案")
     with pytest.raises(PermissionDenied):
         svc.application_withdraw(application_id=application.pk, user=other_member)
     assert svc.application_withdraw(application_id=application.pk, user=enterprise_member).status == "withdrawn"
@@ -378,9 +381,7 @@ def test_other_regions_do_not_score(tj_official, bj_official, bottleneck, enterp
 
 def test_scoring_waits_for_the_review(bj_official, bottleneck, enterprise_member) -> None:
     challenge = published(bj_official, bottleneck)
-    application = svc.application_submit(
-        challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案"
-    )
+    application = submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案")
     with pytest.raises(ValidationError) as exc:
         svc.application_score(
             application_id=application.pk, reviewer=bj_official, scores=[{"criterion": "team", "score": 50}]
@@ -475,9 +476,7 @@ def test_jiebang_has_exactly_one_winner(bj_official, bottleneck, enterprise_memb
 
 def test_a_withdrawn_application_cannot_win(bj_official, bottleneck, enterprise_member, other_member) -> None:
     challenge = published(bj_official, bottleneck)
-    application = svc.application_submit(
-        challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案"
-    )
+    application = submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案")
     svc.application_withdraw(application_id=application.pk, user=enterprise_member)
     svc.challenge_start_review(challenge_id=challenge.pk, user=bj_official)
     with pytest.raises(ValidationError) as exc:
@@ -510,9 +509,7 @@ def test_close_after_award_and_call_off_rejects_open_applications(
     svc.challenge_award(challenge_id=challenge.pk, user=bj_official, winner_ids=[application.pk])
     assert svc.challenge_close(challenge_id=challenge.pk, user=bj_official).status == "closed"
     other = published(bj_official, bottleneck, code="JB-02")
-    open_application = svc.application_submit(
-        challenge_id=other.pk, user=other_member, team_lead="赵工", proposal="方案"
-    )
+    open_application = submit(challenge_id=other.pk, user=other_member, team_lead="赵工", proposal="方案")
     svc.challenge_close(challenge_id=other.pk, user=bj_official)
     open_application.refresh_from_db()
     assert open_application.status == "rejected"
@@ -544,10 +541,10 @@ def test_visibility_of_drafts_and_applications(
 ) -> None:
     draft = create(bj_official, bottleneck)
     challenge = published(bj_official, bottleneck, code="JB-02")
-    own = svc.application_submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案")
-    svc.application_submit(challenge_id=challenge.pk, user=other_member, team_lead="赵工", proposal="方案")
-    assert set(selectors.visible_challenges(subscriber)) == {challenge}
-    assert set(selectors.visible_challenges(bj_official)) == {draft, challenge}
-    assert list(selectors.visible_applications(enterprise_member)) == [own]
-    assert selectors.visible_applications(subscriber).count() == 0
-    assert selectors.visible_applications(bj_official).count() == 2
+    own = submit(challenge_id=challenge.pk, user=enterprise_member, team_lead="王工", proposal="方案")
+    submit(challenge_id=challenge.pk, user=other_member, team_lead="赵工", proposal="方案")
+    assert set(pm.Challenge.objects.visible_to(subscriber)) == {challenge}
+    assert set(pm.Challenge.objects.visible_to(bj_official)) == {draft, challenge}
+    assert list(pm.Application.objects.visible_to(enterprise_member)) == [own]
+    assert pm.Application.objects.visible_to(subscriber).count() == 0
+    assert pm.Application.objects.visible_to(bj_official).count() == 2

@@ -37,7 +37,6 @@ def batch(db) -> pm.Batch:
 
 def create(user, regions, batch, **overrides) -> pm.JointProject:
     values = {
-        "user": user,
         "batch_id": batch.pk,
         "code": "jp-101",
         "title": "超充固态电池",
@@ -48,7 +47,7 @@ def create(user, regions, batch, **overrides) -> pm.JointProject:
         "budget": "1200.50",
     }
     values.update(overrides)
-    return svc.project_create(**values)
+    return svc.project_create(user=user, data=values)
 
 
 def project_with(regions, *, status: str = pm.ProjectStatus.APPROVED, milestones=(), **kwargs) -> pm.JointProject:
@@ -72,7 +71,9 @@ def project_with(regions, *, status: str = pm.ProjectStatus.APPROVED, milestones
 
 
 def test_it_lets_the_joint_office_launch_and_edit_a_batch(joint_office) -> None:
-    batch = svc.batch_create(user=joint_office, number=3, name="第三批", launched_on=dt.date(2026, 6, 1))
+    batch = svc.batch_create(
+        user=joint_office, data={"number": 3, "name": "第三批", "launched_on": dt.date(2026, 6, 1)}
+    )
     assert (batch.number, batch.name) == (3, "第三批")
     svc.batch_update(user=joint_office, batch_id=batch.pk, changes={"description": "第三批项目"})
     batch.refresh_from_db()
@@ -81,13 +82,13 @@ def test_it_lets_the_joint_office_launch_and_edit_a_batch(joint_office) -> None:
 
 def test_it_refuses_a_batch_to_a_region_official(bj_official) -> None:
     with pytest.raises(PermissionDenied):
-        svc.batch_create(user=bj_official, number=3, name="第三批")
+        svc.batch_create(user=bj_official, data={"number": 3, "name": "第三批"})
     assert not pm.Batch.objects.exists()
 
 
 def test_it_names_the_duplicate_batch_fields(joint_office, batch) -> None:
     with pytest.raises(ValidationError) as exc:
-        svc.batch_create(user=joint_office, number=1, name=batch.name)
+        svc.batch_create(user=joint_office, data={"number": 1, "name": batch.name})
     assert fields_of(exc) == {"number", "name"}
 
 
@@ -270,7 +271,9 @@ def test_participating_regions_cannot_accept_or_terminate(bj_official, regions) 
 
 def test_a_milestone_at_100_is_completed_today_and_cleared_below(bj_official, regions) -> None:
     project = project_with(regions)
-    milestone = svc.milestone_create(user=bj_official, project_id=project.pk, title="样机", due_on=END, progress=40)
+    milestone = svc.milestone_create(
+        user=bj_official, project_id=project.pk, data={"title": "样机", "due_on": END, "progress": 40}
+    )
     assert (milestone.position, milestone.completed_on) == (1, None)
     milestone = svc.milestone_update(user=bj_official, milestone_id=milestone.pk, changes={"progress": 100})
     assert milestone.completed_on == timezone.localdate()
@@ -283,7 +286,7 @@ def test_it_names_a_bad_milestone_field(joint_office, regions, field, value) -> 
     project = project_with(regions)
     values = {"title": "样机", "due_on": END} | {field: value}
     with pytest.raises(ValidationError) as exc:
-        svc.milestone_create(user=joint_office, project_id=project.pk, **values)
+        svc.milestone_create(user=joint_office, project_id=project.pk, data=values)
     assert fields_of(exc) == {field}
     assert not project.milestones.exists()
 
@@ -294,7 +297,7 @@ def test_milestone_positions_are_unique(joint_office, regions) -> None:
     with pytest.raises(ValidationError) as exc:
         svc.milestone_update(user=joint_office, milestone_id=second.pk, changes={"position": 1})
     assert fields_of(exc) == {"position"}
-    added = svc.milestone_create(user=joint_office, project_id=project.pk, title="验收", due_on=END)
+    added = svc.milestone_create(user=joint_office, project_id=project.pk, data={"title": "验收", "due_on": END})
     assert added.position == 3
 
 
