@@ -155,7 +155,7 @@ def projects_on_bottleneck(bottleneck_id: int) -> int:
 
 
 def report_section_rows(chain_ids: list[int]) -> list[dict[str, Any]]:
-    """The round report's joint-projects section (registered in ``chainmap.reports.sections``): the
+    """The round report's joint-projects section (registered in ``chainmap.core.extensions``): the
     projects on the chains (directly or through a bottleneck they attack), batch then code, each with
     its weighted milestone progress rounded to 0.1 (0 without milestones)."""
     ids = set(

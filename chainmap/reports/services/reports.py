@@ -11,7 +11,7 @@ The build is claimed with a conditional UPDATE (status → building); a claim ol
 
 Joint projects live in the ``projects`` app, which depends on ``chainmap`` and never the other way:
 it registers the report's joint-projects section (its rows and its status labels) in
-``chainmap.reports.sections`` when it starts; without the app the section is simply empty.
+``chainmap.core.extensions`` when it starts; without the app the section is simply empty.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from chainmap.accounts import permissions
-from chainmap.core import jobs
+from chainmap.core import extensions, jobs
 from chainmap.core.actors import Actor
 from chainmap.core.formulas import escape_cell
 from chainmap.maps.models.chains import EdgeKind
@@ -64,7 +64,6 @@ from chainmap.models import (
     Segment,
     TechnologyNeed,
 )
-from chainmap.reports import sections
 from chainmap.reports.models import ReportStatus
 
 if TYPE_CHECKING:
@@ -394,8 +393,8 @@ def _changes(*, chain_ids: list[int], previous: MatchingRound | None, until: dt.
 
 def _projects(*, chain_ids: list[int]) -> list[dict[str, Any]]:
     """Joint projects on the chains, with weighted milestone progress: the section the ``projects``
-    app registers (``chainmap.reports.sections``); empty without it. chainmap never imports projects."""
-    return sections.section_rows(sections.JOINT_PROJECTS, chain_ids=chain_ids)
+    app registers (``chainmap.core.extensions``); empty without it. chainmap never imports projects."""
+    return extensions.report_section_rows(extensions.JOINT_PROJECTS, chain_ids=chain_ids)
 
 
 def _follow_up(previous: MatchingRound | None) -> dict[str, Any]:
@@ -474,7 +473,7 @@ def report_context(
     statuses = _labels(BottleneckStatus.choices)
     outcomes = _labels(Outcome.choices)
     edge_kinds = _labels(EdgeKind.choices)
-    project_statuses = sections.section_status_labels(sections.JOINT_PROJECTS)
+    project_statuses = extensions.report_section_status_labels(extensions.JOINT_PROJECTS)
 
     def keep(*codes: str | None) -> bool:
         return region is None or region in codes
