@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from chainmap.diagrams import services as diagrams
+from chainmap.models import Chain, Cluster
 
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
@@ -71,7 +72,6 @@ def render_diff_diagram(self: Any, *, diagram_id: int, force: bool = False) -> s
 @shared_task(name="chainmap.tasks.render_all_diagrams", acks_late=True)
 def render_all_diagrams() -> int:
     """Daily safety net (leadership changes the title at term boundaries): one task per subject."""
-    from chainmap.models import Chain, Cluster
 
     count = 0
     for chain_id in Chain.objects.values_list("pk", flat=True):

@@ -19,6 +19,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from chainmap.core import cache as core_cache
+from chainmap.diagrams import services as diagrams
 from chainmap.maps import summaries as maps_summaries
 from chainmap.models import (
     Bottleneck,
@@ -40,7 +41,6 @@ class _RenderOnCommit:
         self.cluster_id = cluster_id
 
     def __call__(self) -> None:
-        from chainmap.diagrams import services as diagrams
 
         if self.chain_id is not None:
             diagrams.diagram_request_for_chain(chain_id=self.chain_id)

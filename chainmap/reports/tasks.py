@@ -17,7 +17,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from chainmap.models import RoundKind
-from chainmap.reports.services import deliveries, reports
+from chainmap.reports.services import deliveries, reports, runs
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
@@ -133,7 +133,7 @@ def monthly_round(self: Any, kind: str, period: str | None = None) -> str:
         day = due
     else:
         day = dt.date.fromisoformat(period if len(period) > 7 else f"{period}-01")
-    run = reports.report_round_run(kind=kind, period=day, send=True)
+    run = runs.report_round_run(kind=kind, period=day, send=True)
     if run.busy and not self.request.is_eager:
         # Another worker is matching the round right now: build and mail once it is done.
         raise self.retry(countdown=BUSY_RETRY_SECONDS)

@@ -15,8 +15,9 @@ from django.utils import timezone, translation
 from chainmap import models as m
 from chainmap.core.exceptions import ConflictError
 from chainmap.enterprises.services import profiles as svc
-from chainmap.matching.services.engine import BOTTLENECK, Weights, matching_run, rank_candidates
+from chainmap.matching.services.engine import BOTTLENECK, Weights, rank_candidates
 from chainmap.matching.services.loading import matching_inputs
+from chainmap.matching.services.matches import matching_run
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

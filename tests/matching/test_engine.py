@@ -19,10 +19,10 @@ from chainmap.matching.services.engine import (
     ChainStructure,
     Target,
     Weights,
-    matching_run,
     rank_candidates,
 )
 from chainmap.matching.services.loading import matching_inputs
+from chainmap.matching.services.matches import matching_run
 from tests import factories as f
 
 W = Weights()
@@ -408,7 +408,7 @@ def test_matching_run_takes_over_a_stale_claim(h2, market):
 
 
 def test_matching_run_releases_the_claim_on_failure(h2, market, monkeypatch):
-    from chainmap.matching.services import engine as matching
+    from chainmap.matching.services import matches as matching
 
     def boom(**kwargs):
         raise RuntimeError("engine failed")

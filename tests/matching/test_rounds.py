@@ -16,7 +16,7 @@ from django.utils import timezone
 from chainmap import models as m
 from chainmap.matching import tasks as tasks_rounds
 from chainmap.matching.selectors import conversion_summary
-from chainmap.matching.services import engine as matching
+from chainmap.matching.services import matches as matching
 from chainmap.matching.services import rounds, text
 from tests import factories as f
 

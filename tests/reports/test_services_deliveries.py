@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 
 from chainmap import models as m
 from chainmap.reports import tasks as tasks_reports
-from chainmap.reports.services import deliveries, reports
+from chainmap.reports.services import deliveries, runs
 from tests import factories as f
 from tests.conftest import require
 from tests.diagrams.test_tasks import database_url, redis_reachable
@@ -71,7 +71,7 @@ def chain_world(regions):
 
 
 def built_report(world) -> m.Report:
-    run = reports.report_round_run(kind=m.RoundKind.CHAIN_MONTH, period=dt.date(2026, 11, 1), send=False)
+    run = runs.report_round_run(kind=m.RoundKind.CHAIN_MONTH, period=dt.date(2026, 11, 1), send=False)
     assert run.report is not None and run.report.status == m.Report.Status.READY, run.report and run.report.error
     return run.report
 

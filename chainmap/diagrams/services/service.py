@@ -29,6 +29,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from chainmap.core import jobs
+from chainmap.diagrams import selectors
 from chainmap.diagrams.selectors.snapshot import DiagramSnapshot
 from chainmap.diagrams.services import fonts
 from chainmap.diagrams.services.dot import DotOptions, build_diff_dot, build_dot, dot_sha256
@@ -247,7 +248,6 @@ def _render_current(subject: str, pk: int, *, force: bool, wait: float) -> str:
             return MISSING
         row = _current_row(subject, pk)
         seq = row.requested
-        from chainmap.diagrams import selectors
 
         if subject == "chain":
             snapshot = selectors.chain_snapshot(chain_id=pk)
@@ -282,7 +282,6 @@ def diagrams_render_all(*, force: bool = False) -> dict[str, int]:
 
 
 def _diff_snapshots(chain_id: int, from_date: dt.date, to_date: dt.date) -> tuple[DiagramSnapshot, DiagramSnapshot]:
-    from chainmap.diagrams import selectors
 
     old = selectors.chain_snapshot_as_of(chain_id=chain_id, day=from_date)
     if to_date >= timezone.localdate():

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chainmap import models as m
+from chainmap.accounts import permissions
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, reason_field
 from chainmap.enterprises.models.profiles import NeedStatus
 from chainmap.enterprises.services.enterprises import EnterpriseInput
@@ -67,7 +68,6 @@ class EnterpriseSerializer(StrictModelSerializer):
 
     @extend_schema_field(ContactSerializer(allow_null=True))
     def get_contact(self, obj: m.Enterprise) -> dict[str, Any] | None:
-        from chainmap.accounts import permissions
 
         request = self.context.get("request")
         if request is None or not permissions.can_view_enterprise_contacts(user=request.user, enterprise=obj):

@@ -18,6 +18,7 @@ from chainmap.accounts import permissions
 from chainmap.core import roles
 from chainmap.core.api.caching import CachedListMixin
 from chainmap.core.api.views import ApiViewSet, VersionedMixin, require
+from chainmap.core.validators import normalize_credit_code
 from chainmap.enterprises.api import serializers as enterprises_serializers
 from chainmap.enterprises.api.filters import EnterpriseFilterSet, PlacementFilterSet, ProfileFilterSet
 from chainmap.enterprises.services import enterprises, placements, profiles
@@ -61,7 +62,6 @@ class EnterpriseViewSet(
         return m.Enterprise.objects.visible_to(self.request.user).select_related("region", "subregion")
 
     def get_object(self) -> m.Enterprise:
-        from chainmap.core.validators import normalize_credit_code
 
         self.kwargs["credit_code"] = normalize_credit_code(self.kwargs.get("credit_code", ""))
         return super().get_object()

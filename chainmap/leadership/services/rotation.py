@@ -20,9 +20,21 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from chainmap.accounts.models import Role
+from chainmap.bottlenecks.models import OPEN_BOTTLENECK_STATUSES
 from chainmap.core import jobs
 from chainmap.core.history import record_reason
-from chainmap.models import Chain, LeadershipTerm, Region, RotationRule
+from chainmap.maps.services.proposals import proposals_reroute
+from chainmap.models import (
+    Bottleneck,
+    Chain,
+    ChangeProposal,
+    LeadershipTerm,
+    MatchingRound,
+    Membership,
+    Region,
+    RotationRule,
+)
 
 SEND_HANDOVER = "chainmap.tasks_leadership.send_handover"  # the job (chainmap.leadership.tasks)
 
@@ -144,7 +156,6 @@ def leadership_rotate(*, chain_id: int, today: date) -> LeadershipTerm | None:
     A ``today`` later than the real date opens that later term ahead of the calendar (the rotation
     command's ``--date``): permissions follow the opened term from then on.
     """
-    from chainmap.maps.services.proposals import proposals_reroute
 
     chain = Chain.objects.select_for_update().get(pk=chain_id)
     for ended in chain.terms.filter(ends_on__lt=today, closed_at__isnull=True):
@@ -196,9 +207,6 @@ class Handover:
 
 def handover_summary(*, term_id: int) -> Handover:
     """What the incoming region takes over: open proposals, published bottlenecks, the current round."""
-    from chainmap.accounts.models import Role
-    from chainmap.bottlenecks.models import OPEN_BOTTLENECK_STATUSES
-    from chainmap.models import Bottleneck, ChangeProposal, MatchingRound, Membership
 
     term = LeadershipTerm.objects.select_related("chain", "region").get(pk=term_id)
     previous = (

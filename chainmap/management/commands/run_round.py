@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chainmap.models import Delivery, RoundKind
-from chainmap.reports.services import reports
+from chainmap.reports.services import runs
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER_MONTHS = (1, 4, 7, 10)
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         kind = options["kind"]
         if kind == RoundKind.CLUSTER_QUARTER and period.month not in QUARTER_MONTHS:
             raise CommandError("a cluster quarter starts in January, April, July or October (YYYY-01/04/07/10)")
-        run = reports.report_round_run(kind=kind, period=period, send=options["send"], rebuild=options["rebuild"])
+        run = runs.report_round_run(kind=kind, period=period, send=options["send"], rebuild=options["rebuild"])
         self.stdout.write(f"round {run.round_id}: {run.period:%Y-%m} {run.subject} ({run.status})")
         for note in run.notes:
             self.stdout.write(f"  note: {note}")

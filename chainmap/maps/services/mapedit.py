@@ -29,6 +29,7 @@ from chainmap.core.history import delete_with_reason, save_with_reason
 from chainmap.core.inputs import UNSET, WriteInput
 from chainmap.maps.models.chains import EdgeKind, Segment, node_code_validator
 from chainmap.maps.selectors.history import describe_changes, user_display
+from chainmap.matching.services.text import tokens_refresh_bottleneck
 from chainmap.models import Bottleneck, Chain, Edge, Node, Placement, Region
 
 REASON_MAX = 1000
@@ -512,7 +513,6 @@ def _validate_bottleneck(bottleneck: Bottleneck) -> None:
 
 
 def _tokenize_bottleneck(bottleneck: Bottleneck) -> None:
-    from chainmap.matching.services.text import tokens_refresh_bottleneck
 
     tokens_refresh_bottleneck(bottleneck_id=bottleneck.pk)
 

@@ -22,6 +22,7 @@ from chainmap.accounts import permissions
 from chainmap.core import roles
 from chainmap.core.actors import Actor, User, signed_in
 from chainmap.core.history import delete_with_reason
+from chainmap.enterprises.services.placements import placement_review
 from chainmap.maps.models.chains import EdgeKind, Segment
 from chainmap.maps.models.proposals import Operation, ProposalStatus
 from chainmap.maps.selectors.history import user_display
@@ -410,8 +411,6 @@ def _apply(proposal: ChangeProposal, *, reviewer: User) -> None:
             edge = Edge.objects.select_for_update().get(pk=item.edge_id)
             delete_with_reason(edge, user=user, reason=reason)
         else:
-            from chainmap.enterprises.services.placements import placement_review
-
             status = (
                 Placement.Status.CONFIRMED
                 if item.operation == Operation.CONFIRM_PLACEMENT

@@ -57,7 +57,7 @@ from chainmap.matching.selectors import (
     year_periods as year_periods,
 )
 from chainmap.matching.services.calendars import CALENDAR_EPOCH_YEAR, calendar_generate_year
-from chainmap.matching.services.engine import matching_run
+from chainmap.matching.services.matches import matching_run
 from chainmap.models import (
     CalendarEntry,
     Chain,

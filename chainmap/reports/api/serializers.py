@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chainmap import models as m
+from chainmap.core import roles
 from chainmap.core.api.fields import LANGUAGE_CHOICES, StrictCharField, StrictModelSerializer
 from chainmap.reports.services.subscriptions import SubscriptionInput
 
@@ -40,7 +41,6 @@ class ReportSerializer(StrictModelSerializer):
 
     @extend_schema_field(DeliverySerializer(many=True))
     def get_deliveries(self, obj: m.Report) -> list[dict[str, Any]]:
-        from chainmap.core import roles
 
         request = self.context.get("request")
         # Recipients' addresses are personal data: subscribers read the report, not its mailing list.

@@ -22,7 +22,6 @@ import logging
 import re
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +40,10 @@ from chainmap.accounts import permissions
 from chainmap.core import extensions, jobs
 from chainmap.core.actors import Actor
 from chainmap.core.formulas import escape_cell
+from chainmap.diagrams.selectors import current_diagram
+from chainmap.diagrams.services import fonts
 from chainmap.maps.models.chains import EdgeKind
+from chainmap.matching.services.matches import round_chain_ids
 from chainmap.models import (
     GAP_LEVELS,
     OPEN_BOTTLENECK_STATUSES,
@@ -102,7 +104,6 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 def report_snapshot(*, round_id: int) -> dict[str, Any]:
     """Everything the report of a round shows, as plain JSON (ids, codes and names; no labels)."""
-    from chainmap.matching.services.engine import round_chain_ids
 
     matching_round = MatchingRound.objects.select_related("chain", "cluster").get(pk=round_id)
     chain_ids = round_chain_ids(round_id=round_id)
@@ -411,7 +412,6 @@ def _follow_up(previous: MatchingRound | None) -> dict[str, Any]:
 
 
 def _diagram_svg(matching_round: MatchingRound) -> str:
-    from chainmap.diagrams.selectors import current_diagram
 
     if matching_round.chain_id is not None:
         diagram = current_diagram(chain_id=matching_round.chain_id)
@@ -606,7 +606,6 @@ def render_html(snapshot: dict[str, Any]) -> str:
 
 
 def _print_css() -> str:
-    from chainmap.diagrams.services import fonts
 
     css = (Path(settings.BASE_DIR) / "static" / "css" / "report.css").read_text(encoding="utf-8")
     # The detected CJK family first, so WeasyPrint embeds it rather than a fallback without Chinese.
@@ -940,75 +939,3 @@ def report_ensure(*, round_id: int) -> Report:
     if report is not None and report.status == ReportStatus.READY and report.pdf and report.xlsx:
         return report
     return report_build(round_id=round_id)
-
-
-# --- the scheduled job ----------------------------------------------------------------------------
-
-
-@dataclass
-class RoundRun:
-    """What ``report_round_run`` did, for the task's log line and the command's summary."""
-
-    round_id: int
-    period: dt.date
-    subject: str
-    status: str
-    matched: int | None = None  # matches written by this run (None: not matched by this run)
-    matches: int = 0
-    report: Report | None = None
-    deliveries_created: int | None = None
-    busy: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        report = self.report.status if self.report is not None else "-"
-        created = "-" if self.deliveries_created is None else str(self.deliveries_created)
-        return (
-            f"round {self.round_id} {self.period:%Y-%m} {self.subject}: {self.status}, {self.matches} matches, "
-            f"report {report}, deliveries created {created}{' (busy)' if self.busy else ''}"
-        )
-
-
-def report_round_run(*, kind: str, period: dt.date, send: bool, rebuild: bool = False) -> RoundRun:
-    """Ensure the period's round (from the calendar, filled round-robin if empty), match it unless it
-    is matched already (``rebuild``: match again and refresh the snapshot), build its report unless it
-    is ready, and with ``send`` put its deliveries in the outbox. Each step is idempotent."""
-    from django.core.exceptions import ValidationError
-
-    from chainmap.matching.services import rounds
-    from chainmap.matching.services.calendars import calendar_generate_year
-    from chainmap.models import RoundStatus
-    from chainmap.reports.services import deliveries
-
-    try:
-        matching_round = rounds.round_ensure(kind=kind, period=period)
-    except ValidationError:
-        calendar_generate_year(year=period.year)
-        matching_round = rounds.round_ensure(kind=kind, period=period)
-    run = RoundRun(
-        round_id=matching_round.pk,
-        period=matching_round.period,
-        subject=str(matching_round.chain or matching_round.cluster),
-        status=matching_round.status,
-    )
-    must_match = matching_round.status in (RoundStatus.PLANNED, RoundStatus.OPEN) or (
-        rebuild and matching_round.status == RoundStatus.MATCHED
-    )
-    if must_match:
-        try:
-            run.matched = rounds.round_match(round_id=matching_round.pk, user=None)
-        except ValidationError as exc:
-            run.notes.extend(exc.messages)
-        else:
-            if run.matched is None:
-                run.busy = True  # another worker is matching it: the report would miss its matches
-                return run
-    run.status = MatchingRound.objects.values_list("status", flat=True).get(pk=matching_round.pk)
-    run.matches = Match.objects.filter(round_id=matching_round.pk).count()
-    if rebuild or run.matched is not None:
-        run.report = report_build(round_id=matching_round.pk, refresh=True)
-    else:
-        run.report = report_ensure(round_id=matching_round.pk)
-    if send and run.report.status == ReportStatus.READY:
-        run.deliveries_created = deliveries.deliveries_enqueue(report_id=run.report.pk)
-    return run
