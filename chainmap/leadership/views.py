@@ -68,6 +68,13 @@ class RegenerateForm(forms.Form):
             code.strip().upper() for code in self.cleaned_data["order"].replace("，", ",").split(",") if code.strip()
         ]
 
+    def to_input(self) -> term_services.RuleInput:
+        """The new rule as the service's input (the same the API's serializer produces)."""
+        data = self.cleaned_data
+        return term_services.RuleInput(
+            starts_on=data["starts_on"], order=tuple(data["order"]), term_months=data["term_months"]
+        )
+
 
 def _apply_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's field errors on the form's fields (unknown fields on the form itself)."""
@@ -124,9 +131,7 @@ def terms_regenerate(request: HttpRequest, slug: str) -> HttpResponse:
                     chain_id=chain.pk,
                     user=request.user,
                     reason=data["reason"],
-                    starts_on=data["starts_on"],
-                    order=data["order"],
-                    term_months=data["term_months"],
+                    data=form.to_input(),
                 )
             except ValidationError as error:
                 _apply_errors(form, error)

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from chainmap import models as m
-from chainmap.leadership.services.calendar import term_update, terms_regenerate
+from chainmap.leadership.services.calendar import RuleInput, term_update, terms_regenerate
 from tests import factories as f
 from tests.conftest import require
 
@@ -159,9 +159,7 @@ def test_regenerate_replaces_future_terms_and_keeps_the_past(calendar, joint_off
         chain_id=chain.pk,
         user=joint_office,
         reason="新轮值规则",
-        starts_on=D(2026, 3, 1),
-        order=["he", "BJ"],
-        term_months=6,
+        data=RuleInput(starts_on=D(2026, 3, 1), order=("he", "BJ"), term_months=6),
     )
     assert spans(chain) == [
         ("HE", D(2025, 9, 1), D(2025, 12, 31)),
@@ -198,7 +196,8 @@ def test_regenerate_refuses_bad_input_without_writing(calendar, joint_office, kw
     arguments = {"starts_on": D(2026, 3, 1), "order": ["BJ", "TJ", "HE"], "term_months": 4, "reason": "调整"}
     arguments.update(kwargs)
     with pytest.raises(ValidationError) as error:
-        terms_regenerate(chain_id=chain.pk, user=joint_office, **arguments)
+        reason = arguments.pop("reason")
+        terms_regenerate(chain_id=chain.pk, user=joint_office, reason=reason, data=RuleInput(**arguments))
     assert field in error.value.message_dict
     assert spans(chain) == before and not m.RotationRule.objects.filter(chain=chain).exists()
 

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from chainmap import models as m
 from chainmap.core.api.fields import StrictCharField, StrictModelSerializer, calendar_date, reason_field
-from chainmap.leadership.services.calendar import TermInput
+from chainmap.leadership.services.calendar import RuleInput, TermInput
 
 # --- leadership and proposals --------------------------------------------------------------------
 
@@ -47,3 +47,8 @@ class TermsRegenerateSerializer(serializers.Serializer):
     )
     term_months = serializers.IntegerField(min_value=1, max_value=24)
     reason = reason_field()
+
+    def to_input(self) -> RuleInput:
+        """The new rule as the service's input (the same the regenerate form produces)."""
+        data = self.validated_data
+        return RuleInput(starts_on=data["starts_on"], order=tuple(data["order"]), term_months=data["term_months"])

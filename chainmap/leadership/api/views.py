@@ -75,14 +75,10 @@ class LeadershipTermViewSet(
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def regenerate(self, request: Request) -> Response:
         require(permissions.can_manage_calendars(user=request.user))
-        data = self.input(s.TermsRegenerateSerializer)
+        valid = self.validated(s.TermsRegenerateSerializer)
+        data = valid.validated_data
         created = terms.terms_regenerate(
-            chain_id=data["chain"].pk,
-            user=request.user,
-            reason=data["reason"],
-            starts_on=data["starts_on"],
-            order=data["order"],
-            term_months=data["term_months"],
+            chain_id=data["chain"].pk, user=request.user, reason=data["reason"], data=valid.to_input()
         )
         fresh = self.get_queryset().filter(pk__in=[t.pk for t in created]).order_by("starts_on")
         return Response(self.get_serializer(fresh, many=True).data)

@@ -48,6 +48,17 @@ class TermInput(WriteInput):
     ends_on: dt.date = UNSET
 
 
+@dataclass(frozen=True, kw_only=True)
+class RuleInput(WriteInput):
+    """A new rotation rule for a chain, in the service's names: what the regenerate form
+    (``RegenerateForm.to_input``) and the API's serializer (``TermsRegenerateSerializer.to_input``)
+    both produce. ``order`` is the region codes in rotation order."""
+
+    starts_on: dt.date = UNSET
+    order: tuple[str, ...] = UNSET
+    term_months: int = UNSET
+
+
 def _require(*, user: Actor, reason: str) -> str:
     if not permissions.can_manage_calendars(user=user):
         raise PermissionDenied(_("Only the joint office may edit the leadership calendar."))
@@ -175,9 +186,7 @@ def terms_regenerate(
     chain_id: int,
     user: Actor,
     reason: str,
-    starts_on: dt.date,
-    order: list[str],
-    term_months: int,
+    data: RuleInput,
 ) -> list[LeadershipTerm]:
     """Replace the chain's terms from ``starts_on`` on with a new rule; earlier terms stay as they are.
 
@@ -187,7 +196,12 @@ def terms_regenerate(
     length and first day. Returns the chain's terms from ``starts_on`` on.
     """
     reason = _require(user=user, reason=reason)
-    codes = [code.strip().upper() for code in order if code.strip()]
+    given = data.given()
+    missing = [name for name in RuleInput.field_names() if name not in given]
+    if missing:
+        raise ValidationError({name: _("This field is required.") for name in missing})
+    starts_on, term_months = data.starts_on, data.term_months
+    codes = [code.strip().upper() for code in data.order if code.strip()]
     today = timezone.localdate()
     errors: dict[str, str] = {}
     if starts_on < today:
