@@ -13,7 +13,14 @@ from chainmap.core.validators import clean_credit_code
 from chainmap.core.widgets import IsoDateInput
 from chainmap.models import Bottleneck, Chain, Enterprise
 from projects import models as pm
-from projects.challenges.services import MAX_CONSORTIUM, MAX_PHASES, MAX_TEAMS, ApplicationInput, ChallengeInput
+from projects.challenges.services import (
+    MAX_CONSORTIUM,
+    MAX_PHASES,
+    MAX_TEAMS,
+    ApplicationInput,
+    ChallengeInput,
+    PhaseInput,
+)
 
 
 class ChallengeFilterForm(forms.Form):
@@ -86,6 +93,10 @@ class PhaseForm(forms.Form):
     position = forms.IntegerField(min_value=1, max_value=MAX_PHASES, required=False, widget=forms.HiddenInput)
     name = forms.CharField(label=_("Gate name"), max_length=100)
     gate_on = forms.DateField(label=_("Gate date"), widget=IsoDateInput())
+
+    def to_input(self) -> PhaseInput:
+        """The gate as the service's input (the same the API's serializer produces)."""
+        return PhaseInput.from_data(self.cleaned_data)
 
 
 _SPLIT = re.compile(r"[\s,，;；]+")

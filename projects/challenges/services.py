@@ -84,6 +84,16 @@ class ApplicationInput(WriteInput):
     consortium_ids: list[int] = UNSET
 
 
+@dataclass(frozen=True, kw_only=True)
+class PhaseInput(WriteInput):
+    """One phase gate of a race: what ``PhaseForm.to_input`` and ``PhaseSaveSerializer.to_input``
+    produce. ``position`` None adds the gate after the last; a position changes the gate there."""
+
+    name: str = UNSET
+    gate_on: dt.date = UNSET
+    position: int | None = None
+
+
 CHALLENGE_FIELDS = ("title", "description", "budget", "mechanism", "max_funded_teams", "deadline", "phases")
 # Statuses an application is still in the race with.
 IN_RACE = (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED, ApplicationStatus.FUNDED)
@@ -444,9 +454,7 @@ def challenge_close(*, challenge_id: int, user: Actor) -> Challenge:
 
 
 @transaction.atomic
-def phase_save(
-    *, challenge_id: int, user: Actor, name: str, gate_on: dt.date, position: int | None = None
-) -> ChallengePhase:
+def phase_save(*, challenge_id: int, user: Actor, data: PhaseInput) -> ChallengePhase:
     """Add a gate to a race (``position`` None: after the last) or change the gate at ``position``.
     Gates stay in date order."""
     challenge = _lock_challenge(challenge_id)
@@ -454,7 +462,8 @@ def phase_save(
     _require_status(challenge, ChallengeStatus.DRAFT, ChallengeStatus.PUBLISHED, ChallengeStatus.REVIEWING)
     if challenge.mechanism != ChallengeMechanism.SAIMA:
         raise ValidationError({"phases": _("Only a 赛马制 race has phase gates.")})
-    name = _text(name, field="name", max_length=100)
+    name = _text(data.value("name", ""), field="name", max_length=100)
+    gate_on, position = data.value("gate_on", None), data.position
     if not isinstance(gate_on, dt.date):
         raise ValidationError({"gate_on": _("Enter the gate's date.")})
     phases = {phase.position: phase for phase in challenge.phases.all()}

@@ -222,13 +222,7 @@ def _lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponse:
             phase_form = PhaseForm(data=request.POST)
             if not phase_form.is_valid():
                 raise ValidationError(_form_error_text(phase_form))
-            service.phase_save(
-                challenge_id=challenge.pk,
-                user=request.user,
-                name=phase_form.cleaned_data["name"],
-                gate_on=phase_form.cleaned_data["gate_on"],
-                position=phase_form.cleaned_data["position"],
-            )
+            service.phase_save(challenge_id=challenge.pk, user=request.user, data=phase_form.to_input())
             messages.success(request, _("The phase gate is saved."))
         else:
             service.challenge_close(challenge_id=challenge.pk, user=request.user)

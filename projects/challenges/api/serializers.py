@@ -19,6 +19,7 @@ from projects.challenges.services import (
     MAX_TEAMS,
     ApplicationInput,
     ChallengeInput,
+    PhaseInput,
 )
 
 if TYPE_CHECKING:
@@ -115,6 +116,10 @@ class PhaseSaveSerializer(PhaseInputSerializer):
     position = serializers.IntegerField(
         min_value=1, max_value=MAX_PHASES, required=False, allow_null=True, help_text="The gate to change; omit to add."
     )
+
+    def to_input(self) -> PhaseInput:
+        """The gate as the service's input (the same the page's form produces)."""
+        return PhaseInput.from_data(self.validated_data)
 
 
 def _budget_field() -> serializers.DecimalField:

@@ -137,14 +137,8 @@ class ChallengeViewSet(
     @action(detail=True, methods=["post"])
     def phases(self, request: Request, code: str | None = None) -> Response:
         challenge = self._manage()
-        data = self.input(s.PhaseSaveSerializer)
-        service.phase_save(
-            challenge_id=challenge.pk,
-            user=request.user,
-            name=data["name"],
-            gate_on=data["gate_on"],
-            position=data.get("position"),
-        )
+        valid = self.validated(s.PhaseSaveSerializer)
+        service.phase_save(challenge_id=challenge.pk, user=request.user, data=valid.to_input())
         return self.show(challenge)
 
     @extend_schema(

@@ -518,21 +518,31 @@ def test_close_after_award_and_call_off_rejects_open_applications(
 
 def test_phase_save_adds_and_changes_gates_in_order(bj_official, bottleneck) -> None:
     challenge = create(bj_official, bottleneck, mechanism="saima")
-    svc.phase_save(challenge_id=challenge.pk, user=bj_official, name="初赛", gate_on=TODAY + dt.timedelta(30))
-    svc.phase_save(challenge_id=challenge.pk, user=bj_official, name="决赛", gate_on=TODAY + dt.timedelta(60))
     svc.phase_save(
-        challenge_id=challenge.pk, user=bj_official, name="复赛", gate_on=TODAY + dt.timedelta(40), position=1
+        challenge_id=challenge.pk, user=bj_official, data=svc.PhaseInput(name="初赛", gate_on=TODAY + dt.timedelta(30))
+    )
+    svc.phase_save(
+        challenge_id=challenge.pk, user=bj_official, data=svc.PhaseInput(name="决赛", gate_on=TODAY + dt.timedelta(60))
+    )
+    svc.phase_save(
+        challenge_id=challenge.pk,
+        user=bj_official,
+        data=svc.PhaseInput(name="复赛", gate_on=TODAY + dt.timedelta(40), position=1),
     )
     assert list(challenge.phases.values_list("position", "name")) == [(1, "复赛"), (2, "决赛")]
     with pytest.raises(ValidationError) as exc:
-        svc.phase_save(challenge_id=challenge.pk, user=bj_official, name="晚", gate_on=TODAY + dt.timedelta(10))
+        svc.phase_save(
+            challenge_id=challenge.pk,
+            user=bj_official,
+            data=svc.PhaseInput(name="晚", gate_on=TODAY + dt.timedelta(10)),
+        )
     assert fields_of(exc) == {"gate_on"}
 
 
 def test_phase_gates_belong_to_races(bj_official, bottleneck) -> None:
     challenge = create(bj_official, bottleneck)
     with pytest.raises(ValidationError) as exc:
-        svc.phase_save(challenge_id=challenge.pk, user=bj_official, name="初赛", gate_on=TODAY)
+        svc.phase_save(challenge_id=challenge.pk, user=bj_official, data=svc.PhaseInput(name="初赛", gate_on=TODAY))
     assert fields_of(exc) == {"phases"}
 
 
