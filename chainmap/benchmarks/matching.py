@@ -293,15 +293,6 @@ def _measure(
     }
 
 
-def inputs_from_db(*, chain_ids: list[int]) -> dict[str, Any]:
-    """Optional: time loading the inputs of some chains from the database (needs data)."""
-    from chainmap.matching.services.loading import matching_inputs
-
-    started = time.perf_counter()
-    targets, candidates, _structure = matching_inputs(chain_ids=chain_ids)
-    return {"targets": len(targets), "candidates": len(candidates), "load_s": round(time.perf_counter() - started, 2)}
-
-
 def table(rows: list[dict[str, Any]]) -> str:
     """The matching section of ``manage.py benchmark``. "memory": the engine on in-memory tokens;
     "database": end to end from PostgreSQL (load stored tokens + rank; target: 300k < 5 s, < 1.5 GiB).

@@ -56,16 +56,6 @@ def can_withdraw_application(*, user: Actor, application: Application) -> bool:
     )
 
 
-def can_score_application(*, user: Actor, application: Application, on: dt.date | None = None) -> bool:
-    """The review panel: officials who may manage the challenge, while it is under review. An applicant's
-    own member never scores (they are not officials, but the rule says it where it matters)."""
-    if roles.member_enterprise_id(user) == application.enterprise_id:
-        return False
-    return application.challenge.status == "reviewing" and can_manage_challenge(
-        user=user, challenge=application.challenge, on=on
-    )
-
-
 def can_create_challenges(*, user: Actor) -> bool:
     """Before the body names the bottleneck: officials (which bottleneck: ``can_create_challenge``)."""
     return permissions.can_create_chain_data(user=user)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 
 from chainmap.core import roles
 from chainmap.core.actors import Actor
@@ -167,14 +167,6 @@ def challenge_page(*, user: Actor, challenge: pm.Challenge) -> ChallengePage:
         can_manage=can_manage,
         can_apply=own is None and permissions.can_apply(user=user, challenge=challenge),
         own_application=own,
-    )
-
-
-def application_queryset(*, user: Actor) -> QuerySet[pm.Application]:
-    return (
-        pm.Application.objects.visible_to(user)
-        .select_related("challenge", "challenge__bottleneck", "enterprise")
-        .prefetch_related("consortium", Prefetch("scores", queryset=pm.ReviewScore.objects.order_by("criterion")))
     )
 
 

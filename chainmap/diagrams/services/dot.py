@@ -728,10 +728,6 @@ class _Builder:
         return self.out.text()
 
 
-def _segment_index(node: NodeInfo) -> int:
-    return SEGMENTS.index(node.segment) if node.segment in SEGMENTS else len(SEGMENTS)
-
-
 def _date(value: object) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
