@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from django.db import models
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
+
+from chainmap.core import roles
+from chainmap.core.actors import Actor
 
 
 @cache
@@ -15,6 +18,21 @@ def _labels(field: models.Field) -> dict[Any, Any]:
     """A choice field's value → (lazy) label. Built once per field; the labels stay lazy, so each
     lookup is still in the active language."""
     return dict(field.flatchoices)
+
+
+class EnterpriseRowsQuerySet(models.QuerySet):
+    """Rows that belong to one enterprise: officials see them all, an enterprise's members only
+    their own enterprise's, anyone else none. ``enterprise_field`` names the enterprise's id."""
+
+    enterprise_field: ClassVar[str] = "enterprise_id"
+
+    def visible_to(self, user: Actor) -> Self:
+        if roles.is_official(user):
+            return self
+        enterprise_id = roles.member_enterprise_id(user)
+        if enterprise_id is not None:
+            return self.filter(**{self.enterprise_field: enterprise_id})
+        return self.none()
 
 
 class ChoiceLabelsModel(models.Model):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chainmap.core import roles
 from chainmap.core.actors import Actor
-from chainmap.core.models import TimeStampedModel
+from chainmap.core.models import EnterpriseRowsQuerySet, TimeStampedModel
 
 
 class ChallengeMechanism(models.TextChoices):
@@ -35,15 +35,8 @@ class ChallengeQuerySet(models.QuerySet):
         return self.none()
 
 
-class ApplicationQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> ApplicationQuerySet:
-        """Officials see every application; an enterprise member its own enterprise's."""
-        if roles.is_official(user):
-            return self
-        enterprise_id = roles.member_enterprise_id(user)
-        if enterprise_id is not None:
-            return self.filter(enterprise_id=enterprise_id)
-        return self.none()
+class ApplicationQuerySet(EnterpriseRowsQuerySet):
+    """``visible_to``: officials see every application; an enterprise member its own enterprise's."""
 
 
 class Challenge(TimeStampedModel):

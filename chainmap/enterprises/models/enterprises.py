@@ -12,24 +12,17 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from chainmap.core import roles
-from chainmap.core.actors import Actor
-from chainmap.core.models import TimeStampedModel
+from chainmap.core.models import EnterpriseRowsQuerySet, TimeStampedModel
 from chainmap.core.validators import validate_credit_code
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class EnterpriseQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> EnterpriseQuerySet:
-        """Officials see every enterprise; an enterprise member only their own."""
-        if roles.is_official(user):
-            return self
-        enterprise_id = roles.member_enterprise_id(user)
-        if enterprise_id is not None:
-            return self.filter(pk=enterprise_id)
-        return self.none()
+class EnterpriseQuerySet(EnterpriseRowsQuerySet):
+    """``visible_to``: officials see every enterprise; an enterprise member only their own."""
+
+    enterprise_field = "pk"
 
     def with_qualification(self, field: str) -> EnterpriseQuerySet:
 
@@ -53,14 +46,8 @@ def exists_placement(condition: Q) -> models.Exists:
     )
 
 
-class PlacementQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> PlacementQuerySet:
-        if roles.is_official(user):
-            return self
-        enterprise_id = roles.member_enterprise_id(user)
-        if enterprise_id is not None:
-            return self.filter(enterprise_id=enterprise_id)
-        return self.none()
+class PlacementQuerySet(EnterpriseRowsQuerySet):
+    """``visible_to``: officials see every placement; an enterprise member their own enterprise's."""
 
     def confirmed(self) -> PlacementQuerySet:
         return self.filter(status="confirmed")
