@@ -77,6 +77,12 @@ class WriteInput:
         return cls(**values)
 
     @classmethod
+    def of(cls: type[InputT], data: InputT | Mapping[str, Any]) -> InputT:
+        """The write's input: as given, or a mapping in the writers' names read by ``from_data``
+        (callers outside the area, the importer and tests, may pass a mapping)."""
+        return data if isinstance(data, cls) else cls.from_data(data)  # type: ignore[arg-type]
+
+    @classmethod
     def refuse_unknown(cls, names: Iterable[str]) -> None:
         """Refuse, naming each, every key that is no field of this write (all of them in one error)."""
         known = set(cls.field_names())

@@ -268,7 +268,7 @@ def challenge_create(
     """A draft challenge on a bottleneck not yet solved; 揭榜挂帅 funds one team, 赛马制 two or more.
     ``data`` (a mapping is read as ``ChallengeInput.from_data``) gives the bottleneck, code, mechanism and
     title at least; budget 0, no deadline and no gates unless given."""
-    given = data if isinstance(data, ChallengeInput) else ChallengeInput.from_data(data)
+    given = ChallengeInput.of(data)
     bottleneck_id = given.value("bottleneck_id", None)
     code, mechanism, title = given.value("code", None), given.value("mechanism", None), given.value("title", None)
     description, budget = given.value("description", ""), given.value("budget", 0)
@@ -318,7 +318,7 @@ def challenge_update(
     _require_manager(user, challenge)
     version_check(challenge, expected_version)
     check_challenge_editable(challenge=challenge)
-    changes = dict((changes if isinstance(changes, ChallengeInput) else ChallengeInput.from_data(changes)).given())
+    changes = dict(ChallengeInput.of(changes).given())
     unknown = sorted(set(changes) - set(CHALLENGE_FIELDS))
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
@@ -502,7 +502,7 @@ def application_submit(
     """An enterprise member applies for their own enterprise, optionally with a consortium of other
     enterprises, before the deadline. One application per enterprise per challenge. ``data`` (a mapping
     is read as ``ApplicationInput.from_data``) gives the team lead and the proposal."""
-    given = data if isinstance(data, ApplicationInput) else ApplicationInput.from_data(data)
+    given = ApplicationInput.of(data)
     team_lead, proposal = given.value("team_lead", None), given.value("proposal", None)
     consortium_ids: Iterable[int] = given.value("consortium_ids", None) or ()
     challenge = _lock_challenge(challenge_id)

@@ -124,13 +124,6 @@ class MilestoneInput(WriteInput):
     progress: int = UNSET
 
 
-def _input(kind: type[InputT], data: InputT | Mapping[str, Any]) -> InputT:
-    """The write's input; a mapping (in the writers' or the service's names) is read as ``from_data``."""
-    if isinstance(data, WriteInput):
-        return data
-    return kind.from_data(data)
-
-
 PROJECT_FIELDS = tuple(name for name in ProjectInput.field_names() if name != "code")
 MILESTONE_FIELDS = MilestoneInput.field_names()
 BATCH_FIELDS = BatchInput.field_names()
@@ -262,7 +255,7 @@ def batch_create(*, user: Actor, data: BatchInput | Mapping[str, Any]) -> Batch:
     """Launch a batch (第N批): the joint office. ``data`` gives its number and name at least (a mapping
     is read as ``BatchInput.from_data``)."""
     check_can_manage_batches(user=user)
-    given = _input(BatchInput, data)
+    given = BatchInput.of(data)
     values = {
         "number": given.value("number", None),
         "name": given.value("name", None),
@@ -278,7 +271,7 @@ def batch_update(*, user: Actor, batch_id: int, changes: BatchInput | Mapping[st
     batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
     if batch is None:
         raise ValidationError({"batch": _("This batch does not exist.")})
-    for field, value in _batch_values(_input(BatchInput, changes).given(), batch_id=batch.pk).items():
+    for field, value in _batch_values(BatchInput.of(changes).given(), batch_id=batch.pk).items():
         setattr(batch, field, value)
     batch.save()
     return batch
@@ -439,7 +432,7 @@ def project_create(*, user: Actor, data: ProjectInput | Mapping[str, Any]) -> Jo
     ``data`` (a mapping is read as ``ProjectInput.from_data``) gives at least the code, batch, title,
     lead region, dates and participants; the budget defaults to 0, no chain, no bottleneck."""
     check_can_create_project(user=user)
-    given = _input(ProjectInput, data)
+    given = ProjectInput.of(data)
     code = given.value("code", None)
     participants = given.value("participants", None)
     bottleneck_ids = given.value("bottleneck_ids", [])
@@ -498,7 +491,7 @@ def project_update(
         unknown = set(changes) - set(PROJECT_FIELDS) - set(ProjectInput.RELATIONS) - set(ProjectInput.MANY)
         if unknown:
             raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
-    changes = _input(ProjectInput, changes).given()
+    changes = ProjectInput.of(changes).given()
     if "code" in changes:
         raise ValidationError({"code": _("This field cannot be changed.")})
     errors: dict[str, str] = {}
@@ -649,7 +642,7 @@ def milestone_create(*, user: Actor, project_id: int, data: MilestoneInput | Map
     """Add a milestone (``data`` gives its title and due date at least; a mapping is read as
     ``MilestoneInput.from_data``); weight 1 and progress 0 unless given; without ``position`` it goes last."""
     project = _open_project(user=user, project_id=project_id)
-    given = _input(MilestoneInput, data)
+    given = MilestoneInput.of(data)
     values: dict[str, Any] = {
         "title": given.value("title", None),
         "due_on": given.value("due_on", None),
@@ -687,7 +680,7 @@ def milestone_update(
         unknown = set(changes) - set(MILESTONE_FIELDS)
         if unknown:
             raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed.")})
-    given = _input(MilestoneInput, changes).given()
+    given = MilestoneInput.of(changes).given()
     for field, value in _milestone_values(given, project=project, milestone_id=milestone.pk).items():
         setattr(milestone, field, value)
     _complete(milestone)

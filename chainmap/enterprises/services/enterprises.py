@@ -97,7 +97,7 @@ def enterprise_create(
     """A new enterprise of a region (``data`` gives its name and region at least): the joint office or
     that region's officials. A mapping is read as ``EnterpriseInput.from_data``."""
     reason = clean_reason(reason)
-    given = (data if isinstance(data, EnterpriseInput) else EnterpriseInput.from_data(data)).given()
+    given = EnterpriseInput.of(data).given()
     name, region_id = given.pop("name", ""), given.pop("region_id", None)
     fields = given
     region = _region(region_id)
@@ -130,7 +130,7 @@ def enterprise_update(
     """Change an enterprise's master data (the fields ``changes`` gives; a mapping is read as
     ``EnterpriseInput.from_data``). An unchanged save writes nothing and keeps the version."""
     reason = clean_reason(reason)
-    given = (changes if isinstance(changes, EnterpriseInput) else EnterpriseInput.from_data(changes)).given()
+    given = EnterpriseInput.of(changes).given()
     enterprise = Enterprise.objects.select_for_update().filter(pk=enterprise_id).first()
     if enterprise is None:
         raise ValidationError({"enterprise": _("It no longer exists.")})

@@ -327,7 +327,7 @@ def profile_update(
     The one check for pages and API alike: not one of the enterprise's members → 403, a version no
     longer a draft or returned → 400 naming ``status``, then the input → 400 naming each bad field."""
     profile = _editable_profile(profile_id=profile_id, user=user)
-    given = (changes if isinstance(changes, ProfileInput) else ProfileInput.from_data(changes)).given()
+    given = ProfileInput.of(changes).given()
     if profile.edit_version != expected_edit_version:
         raise ConflictError(
             current=profile,

@@ -114,7 +114,7 @@ def term_update(
     neighbour too) moves its version; a stale ``expected_version`` of this term raises ConflictError
     and writes nothing."""
     if changes is not None:
-        given = changes if isinstance(changes, TermInput) else TermInput.from_data(changes)
+        given = TermInput.of(changes)
         region_id = given.value("region_id", region_id)
         starts_on, ends_on = given.value("starts_on", starts_on), given.value("ends_on", ends_on)
     reason = _require(user=user, reason=reason)

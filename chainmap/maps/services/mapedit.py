@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -87,14 +87,6 @@ class BottleneckInput(WriteInput):
     status: str = UNSET
     target_date: dt.date | None = UNSET
     node_ids: list[int] = UNSET
-
-
-InputT = TypeVar("InputT", bound=WriteInput)
-
-
-def read_input(kind: type[InputT], data: InputT | Mapping[str, Any]) -> InputT:
-    """The write's input: as given, or a mapping in the writers' names read by ``from_data``."""
-    return data if isinstance(data, kind) else kind.from_data(data)  # type: ignore[arg-type]
 
 
 NODE_FIELDS = ("name", "segment", "parent_id", "description", "key_technologies", "position")
@@ -279,7 +271,7 @@ def node_create(
 ) -> Node:
     """Add a node to the chain (``data`` gives its code, name and segment at least). Fields given as
     keywords instead are read as a mapping, like ``data``."""
-    given = read_input(NodeInput, fields if data is None else data).given()
+    given = NodeInput.of(fields if data is None else data).given()
     reason = clean_reason(reason)
     chain = _lock(Chain, chain_id, "chain")
     _authorize_chain(user=user, chain_id=chain.pk)
@@ -328,7 +320,7 @@ def node_update(
 ) -> Node:
     """Change a node's fields (those ``changes`` gives; a mapping is read as ``NodeInput.from_data``).
     An unchanged save writes nothing and keeps the version."""
-    given = read_input(NodeInput, changes).given()
+    given = NodeInput.of(changes).given()
     reason = clean_reason(reason)
     node = _lock(Node, node_id, "node")
     _authorize_chain(user=user, chain_id=node.chain_id)
@@ -436,7 +428,7 @@ def edge_create(
 ) -> Edge:
     """Add a supply relation (``data`` gives its source and target at least; fields given as keywords
     instead are read as a mapping); the chain's supply graph stays acyclic."""
-    edge = read_input(EdgeInput, fields if data is None else data)
+    edge = EdgeInput.of(fields if data is None else data)
     reason = clean_reason(reason)
     chain = _lock(Chain, chain_id, "chain")
     _authorize_chain(user=user, chain_id=chain.pk)
@@ -456,7 +448,7 @@ def edge_update(
     *, edge_id: int, user: Actor, reason: str, expected_version: int | None, changes: EdgeInput | Mapping[str, Any]
 ) -> Edge:
     """Change an edge's kind or note (a mapping is read as ``EdgeInput.from_data``)."""
-    given = read_input(EdgeInput, changes).given()
+    given = EdgeInput.of(changes).given()
     reason = clean_reason(reason)
     edge = _lock(Edge, edge_id, "edge")
     _authorize_chain(user=user, chain_id=edge.chain_id)
@@ -523,7 +515,7 @@ def bottleneck_create(
 ) -> Bottleneck:
     """Add a bottleneck to the chain (``data`` gives its code, title and raising region at least; fields
     given as keywords instead are read as a mapping)."""
-    given = read_input(BottleneckInput, fields if data is None else data)
+    given = BottleneckInput.of(fields if data is None else data)
     code, title, raised_by_id = given.value("code", ""), given.value("title", ""), given.value("raised_by_id", None)
     description, mechanism = given.value("description", "") or "", given.value("mechanism", "") or ""
     severity = given.value("severity", Bottleneck.Severity.HIGH)
@@ -571,7 +563,7 @@ def bottleneck_update(
 ) -> Bottleneck:
     """Change a bottleneck (a mapping is read as ``BottleneckInput.from_data``); publishing is
     ``changes={"status": "published"}``."""
-    given = read_input(BottleneckInput, changes).given()
+    given = BottleneckInput.of(changes).given()
     reason = clean_reason(reason)
     bottleneck = _lock(Bottleneck, bottleneck_id, "bottleneck")
     if not permissions.can_edit_bottleneck(user=user, bottleneck=bottleneck):

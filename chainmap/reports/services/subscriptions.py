@@ -46,10 +46,6 @@ class SubscriptionInput(WriteInput):
 SUBSCRIPTION_FIELDS = SubscriptionInput.field_names()
 
 
-def _input(data: SubscriptionInput | Mapping[str, Any]) -> SubscriptionInput:
-    return data if isinstance(data, SubscriptionInput) else SubscriptionInput.from_data(data)
-
-
 def _ids(model: type[Model], ids: Iterable[int] | None, field: str) -> list[int]:
     wanted = sorted(set(ids or []))
     if not all(isinstance(pk, int) for pk in wanted):
@@ -108,7 +104,7 @@ def subscription_create(
 ) -> Subscription:
     """Subscribe ``for_user_id`` (default: the user) to round reports: to what ``data`` gives (a mapping
     is read as ``SubscriptionInput.from_data``); every report, in Chinese, active, unless given."""
-    given = SubscriptionInput() if data is None else _input(data)
+    given = SubscriptionInput() if data is None else SubscriptionInput.of(data)
     target_id = signed_in(user).pk if for_user_id is None else for_user_id
     target = get_user_model().objects.filter(pk=target_id).select_related("membership").first()
     if target is None:
@@ -161,7 +157,7 @@ def subscription_update(
     raises ConflictError and writes nothing."""
     subscription = _locked(subscription_id, user)
     version_check(subscription, expected_version)
-    clean = _check(_input(changes).given())
+    clean = _check(SubscriptionInput.of(changes).given())
     if clean.get("is_active", subscription.is_active) and not permissions.can_view_reports(user=subscription.user):
         raise ValidationError({"is_active": _("This user may not receive round reports.")})
     _write(subscription, clean)
