@@ -20,6 +20,13 @@ def _labels(field: models.Field) -> dict[Any, Any]:
     return dict(field.flatchoices)
 
 
+class RoleRowsQuerySet(models.QuerySet):
+    """Rows every user with a role sees (the chain maps, clusters, terms, projects); anyone else none."""
+
+    def visible_to(self, user: Actor) -> Self:
+        return self if roles.role_of(user) is not None else self.none()
+
+
 class EnterpriseRowsQuerySet(models.QuerySet):
     """Rows that belong to one enterprise: officials see them all, an enterprise's members only
     their own enterprise's, anyone else none. ``enterprise_field`` names the enterprise's id."""

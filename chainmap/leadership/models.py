@@ -11,14 +11,11 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from chainmap.core import roles
-from chainmap.core.actors import Actor
-from chainmap.core.models import TimeStampedModel
+from chainmap.core.models import RoleRowsQuerySet, TimeStampedModel
 
 
-class TermQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> TermQuerySet:
-        return self if roles.role_of(user) is not None else self.none()
+class TermQuerySet(RoleRowsQuerySet):
+    """``visible_to``: every user with a role."""
 
     def covering(self, day: date) -> TermQuerySet:
         return self.filter(starts_on__lte=day, ends_on__gte=day)

@@ -7,27 +7,19 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from chainmap.core import roles
-from chainmap.core.actors import Actor
-from chainmap.core.models import TimeStampedModel
+from chainmap.core.models import RoleRowsQuerySet, TimeStampedModel
 
 
-class BatchQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> BatchQuerySet:
-        """Every user with a role sees every batch; anyone else none."""
-        return self if roles.role_of(user) is not None else self.none()
+class BatchQuerySet(RoleRowsQuerySet):
+    """``visible_to``: every user with a role sees every batch; anyone else none."""
 
 
-class JointProjectQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> JointProjectQuerySet:
-        """Every user with a role sees every project; anyone else none."""
-        return self if roles.role_of(user) is not None else self.none()
+class JointProjectQuerySet(RoleRowsQuerySet):
+    """``visible_to``: every user with a role sees every project; anyone else none."""
 
 
-class MilestoneQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> MilestoneQuerySet:
-        """Milestones are as visible as their projects."""
-        return self if roles.role_of(user) is not None else self.none()
+class MilestoneQuerySet(RoleRowsQuerySet):
+    """``visible_to``: milestones are as visible as their projects."""
 
 
 class Batch(TimeStampedModel):

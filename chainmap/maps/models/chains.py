@@ -9,19 +9,15 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from chainmap.core import roles
-from chainmap.core.actors import Actor
-from chainmap.core.models import TimeStampedModel
+from chainmap.core.models import RoleRowsQuerySet, TimeStampedModel
 
 
-class ChainQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> ChainQuerySet:
-        return self if roles.role_of(user) is not None else self.none()
+class ChainQuerySet(RoleRowsQuerySet):
+    """``visible_to``: every user with a role."""
 
 
-class NodeQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> NodeQuerySet:
-        return self if roles.role_of(user) is not None else self.none()
+class NodeQuerySet(RoleRowsQuerySet):
+    """``visible_to``: every user with a role."""
 
     def with_open_bottleneck_count(self) -> NodeQuerySet:
         from chainmap.bottlenecks.models import OPEN_BOTTLENECK_STATUSES
@@ -33,9 +29,8 @@ class NodeQuerySet(models.QuerySet):
         )
 
 
-class EdgeQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> EdgeQuerySet:
-        return self if roles.role_of(user) is not None else self.none()
+class EdgeQuerySet(RoleRowsQuerySet):
+    """``visible_to``: every user with a role."""
 
 
 node_code_validator = RegexValidator(
@@ -90,10 +85,8 @@ class Chain(TimeStampedModel):
         return self.name
 
 
-class ClusterQuerySet(models.QuerySet):
-    def visible_to(self, user: Actor) -> ClusterQuerySet:
-        """Clusters are as public as chains: every user with a role sees them."""
-        return self if roles.role_of(user) is not None else self.none()
+class ClusterQuerySet(RoleRowsQuerySet):
+    """``visible_to``: clusters are as public as chains: every user with a role sees them."""
 
 
 class Cluster(TimeStampedModel):
